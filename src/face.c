@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * face.c
+ *	  Module entry point: _PG_init registers every subsystem's GUCs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "compat.h"
+#include "distance.h"
+#include "face.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	face_distance_init();
+	FaceEmbedInit();
+	FaceIndexInit();
+	MarkGUCPrefixReserved("face");
+}

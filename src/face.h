@@ -1,0 +1,15 @@
+/*-------------------------------------------------------------------------
+ *
+ * face.h
+ *	  Module-level declarations: the per-subsystem initialisers that
+ *	  _PG_init calls (each defines its own GUCs).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FACE_H
+#define FACE_H
+
+extern void FaceEmbedInit(void);	/* src/embed.c: pipeline GUCs */
+extern void FaceIndexInit(void);	/* src/index: index GUCs, relopts */
+
+#endif							/* FACE_H */
