@@ -50,11 +50,14 @@ for suite in $suites; do
 		# Cluster-level tests (crash recovery, replication, concurrency); each starts its own nodes.
 		for t in test/tap/*.pl; do
 			[ -e "$t" ] || continue
-			mkdir -p "$FACE_TMP/tap"; [ "$(id -u)" = 0 ] && chown "$FACE_PGUSER" "$FACE_TMP/tap"
+			# The tests run as the server's user, who may not be able to read this
+			# checkout (CI clones under /root): give them a readable copy.
+			rm -rf "$FACE_TMP/tap"; cp -r test/tap "$FACE_TMP/tap"
+			[ "$(id -u)" = 0 ] && chown -R "$FACE_PGUSER" "$FACE_TMP/tap"
 			as_pguser env PATH="$PATH" TESTDIR="$FACE_TMP/tap" \
 				PG_REGRESS="$($PG_CONFIG --pkglibdir)/pgxs/src/test/regress/pg_regress" \
-				PERL5LIB="$($PG_CONFIG --pkglibdir)/pgxs/src/test/perl:$PWD/test/tap" \
-				prove "$PWD/$t" >"$FACE_TMP/tap.log" 2>&1
+				PERL5LIB="$($PG_CONFIG --pkglibdir)/pgxs/src/test/perl:$FACE_TMP/tap" \
+				prove "$FACE_TMP/tap/$(basename "$t")" >"$FACE_TMP/tap.log" 2>&1
 			st=$?; [ $st = 0 ] || cat "$FACE_TMP/tap.log"
 			record "tap/$(basename "$t")" $st
 		done ;;

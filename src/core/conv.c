@@ -1,0 +1,235 @@
+/*-------------------------------------------------------------------------
+ *
+ * conv.c
+ *	  Dense and depthwise 2-D convolution on NHWC tensors (see layers.h).
+ *
+ * Dense convolution is lowered to one matrix product, which is where nearly
+ * all of the networks' time goes: im2col gathers, for every output pixel,
+ * the kh*kw*cin input values under its window into one row of a
+ * [out_h*out_w][kh*kw*cin] matrix; HWIO filters already are the
+ * [kh*kw*cin][cout] matrix; their product is the NHWC output.  In NHWC the
+ * kw pixels of one kernel row are adjacent in memory, so each kernel row is
+ * a single memcpy of kw*cin floats unless it hangs over the image border.
+ * A 1x1 stride-1 convolution needs no gathering at all: the input tensor is
+ * its own im2col matrix.
+ *
+ * Bias and activation are applied in one pass over the sgemm output while it
+ * is still in cache.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <assert.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "layers.h"
+
+/* out[p][o] = act(out[p][o] + bias[o]) for npix rows of c channels. */
+static void
+bias_activate(float *out, size_t npix, int c, const float *bias,
+			  fc_activation act, float slope)
+{
+	if (bias != NULL)
+	{
+		for (size_t p = 0; p < npix; p++)
+		{
+			float	   *row = out + p * c;
+
+			for (int o = 0; o < c; o++)
+				row[o] += bias[o];
+		}
+	}
+	fc_activate(out, npix * c, act, slope);
+}
+
+void
+fc_conv2d_out_shape(const fc_conv2d *conv, int in_h, int in_w,
+					int *out_h, int *out_w)
+{
+	*out_h = fc_out_dim(in_h, conv->kh, conv->stride, conv->padding, NULL);
+	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
+}
+
+/* True when the input tensor can be fed to sgemm as is. */
+static int
+is_pointwise(const fc_conv2d *conv)
+{
+	return conv->kh == 1 && conv->kw == 1 && conv->stride == 1;
+}
+
+size_t
+fc_conv2d_scratch(const fc_conv2d *conv, int in_h, int in_w)
+{
+	int			oh,
+				ow;
+
+	if (is_pointwise(conv))
+		return 0;
+	fc_conv2d_out_shape(conv, in_h, in_w, &oh, &ow);
+	return (size_t) oh * ow * conv->kh * conv->kw * conv->cin;
+}
+
+/*
+ * Gather the im2col matrix of conv over in into cols: one row of
+ * kh*kw*cin floats per output pixel, in output raster order.
+ */
+static void
+im2col(const fc_conv2d *conv, const fc_tensor *in, int oh, int ow,
+	   int pad_top, int pad_left, float *cols)
+{
+	const int	kh = conv->kh,
+				kw = conv->kw,
+				cin = conv->cin,
+				s = conv->stride;
+	const size_t krow = (size_t) kw * cin;	/* floats per kernel row */
+	float	   *dst = cols;
+
+	for (int oy = 0; oy < oh; oy++)
+	{
+		for (int ox = 0; ox < ow; ox++)
+		{
+			int			x0 = ox * s - pad_left;
+
+			for (int ky = 0; ky < kh; ky++, dst += krow)
+			{
+				int			iy = oy * s + ky - pad_top;
+				const float *src;
+
+				if (iy < 0 || iy >= in->h)
+				{
+					memset(dst, 0, krow * sizeof(float));
+					continue;
+				}
+				src = in->data + ((size_t) iy * in->w) * cin;
+				if (x0 >= 0 && x0 + kw <= in->w)
+				{
+					/* whole kernel row inside the image: one copy */
+					memcpy(dst, src + (size_t) x0 * cin, krow * sizeof(float));
+					continue;
+				}
+				for (int kx = 0; kx < kw; kx++)
+				{
+					int			ix = x0 + kx;
+
+					if (ix < 0 || ix >= in->w)
+						memset(dst + (size_t) kx * cin, 0, cin * sizeof(float));
+					else
+						memcpy(dst + (size_t) kx * cin, src + (size_t) ix * cin,
+							   cin * sizeof(float));
+				}
+			}
+		}
+	}
+}
+
+void
+fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
+				  fc_tensor *out, float *scratch)
+{
+	int			oh,
+				ow,
+				pad_top,
+				pad_left;
+	const float *a;
+	int			k;
+
+	assert(in->c == conv->cin);
+	oh = fc_out_dim(in->h, conv->kh, conv->stride, conv->padding, &pad_top);
+	ow = fc_out_dim(in->w, conv->kw, conv->stride, conv->padding, &pad_left);
+	assert(oh > 0 && ow > 0);
+	assert(out->data != in->data);
+
+	k = conv->kh * conv->kw * conv->cin;
+	if (is_pointwise(conv))
+		a = in->data;
+	else
+	{
+		assert(scratch != NULL);
+		im2col(conv, in, oh, ow, pad_top, pad_left, scratch);
+		a = scratch;
+	}
+
+	/* out[oh*ow][cout] = cols[oh*ow][k] x filters[k][cout] */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+				oh * ow, conv->cout, k,
+				1.0f, a, k, conv->filters, conv->cout,
+				0.0f, out->data, conv->cout);
+
+	out->h = oh;
+	out->w = ow;
+	out->c = conv->cout;
+	bias_activate(out->data, (size_t) oh * ow, conv->cout, conv->bias,
+				  conv->act, conv->slope);
+}
+
+void
+fc_dwconv2d_out_shape(const fc_dwconv2d *conv, int in_h, int in_w,
+					  int *out_h, int *out_w)
+{
+	*out_h = fc_out_dim(in_h, conv->kh, conv->stride, conv->padding, NULL);
+	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
+}
+
+/*
+ * Direct loops: for each output pixel, accumulate the kh*kw taps into its
+ * channel vector.  The channel loop is innermost and unit-stride in input,
+ * filter and output alike, so it vectorises; the border test is per tap,
+ * not per channel.
+ */
+void
+fc_dwconv2d_forward(const fc_dwconv2d *conv, const fc_tensor *in,
+					fc_tensor *out)
+{
+	const int	c = conv->c,
+				s = conv->stride;
+	int			oh,
+				ow,
+				pad_top,
+				pad_left;
+
+	assert(in->c == c);
+	oh = fc_out_dim(in->h, conv->kh, s, conv->padding, &pad_top);
+	ow = fc_out_dim(in->w, conv->kw, s, conv->padding, &pad_left);
+	assert(oh > 0 && ow > 0);
+	assert(out->data != in->data);
+
+	for (int oy = 0; oy < oh; oy++)
+	{
+		for (int ox = 0; ox < ow; ox++)
+		{
+			float	   *restrict acc = out->data + ((size_t) oy * ow + ox) * c;
+
+			if (conv->bias != NULL)
+				memcpy(acc, conv->bias, c * sizeof(float));
+			else
+				memset(acc, 0, c * sizeof(float));
+
+			for (int ky = 0; ky < conv->kh; ky++)
+			{
+				int			iy = oy * s + ky - pad_top;
+
+				if (iy < 0 || iy >= in->h)
+					continue;
+				for (int kx = 0; kx < conv->kw; kx++)
+				{
+					int			ix = ox * s + kx - pad_left;
+					const float *restrict src;
+					const float *restrict f;
+
+					if (ix < 0 || ix >= in->w)
+						continue;
+					src = in->data + ((size_t) iy * in->w + ix) * c;
+					f = conv->filters + ((size_t) ky * conv->kw + kx) * c;
+					for (int k = 0; k < c; k++)
+						acc[k] += src[k] * f[k];
+				}
+			}
+		}
+	}
+
+	out->h = oh;
+	out->w = ow;
+	out->c = c;
+	fc_activate(out->data, (size_t) oh * ow * c, conv->act, conv->slope);
+}
