@@ -182,6 +182,7 @@ typedef struct FaceAnnCacheData
 	int			codePerPage;
 	float	   *centroids;		/* nlists * dim */
 	float	   *cnorm2;			/* |c|^2 per list */
+	float	   *rcentroids;		/* nlists * pdim: P c, or NULL if too big to keep */
 	BlockNumber *codeHead;		/* per list */
 	BlockNumber *vecHead;		/* per list */
 } FaceAnnCacheData;
