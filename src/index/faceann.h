@@ -228,7 +228,7 @@ extern bool faceanninsert(Relation index, Datum *values, bool *isnull, ItemPoint
 						  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						  struct IndexInfo *indexInfo);
 extern void FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p,
-								  ItemPointer tid);
+								  ItemPointer tid, bool building);
 
 /* faceannscan.c */
 extern IndexScanDesc faceannbeginscan(Relation index, int nkeys, int norderbys);

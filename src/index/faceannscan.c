@@ -74,6 +74,7 @@ typedef struct FaceAnnScanOpaqueData
 	bool		qzero;			/* cosine with a zero query: every distance is NaN */
 	fc_ann_query *gq;			/* IP/cosine: the rotated query, prepared once */
 	float	   *qrot;			/* P q (pdim) */
+	float	   *ips;			/* scratch: estimates of one code page */
 	float	   *r;				/* scratch: dim */
 	float	   *u;				/* scratch: pdim */
 	float	   *x;				/* scratch: dim */
@@ -222,6 +223,7 @@ StartScan(IndexScanDesc scan)
 	so->cand = palloc(sizeof(Candidate) * so->capcand);
 	so->res = palloc(sizeof(ScanResult) * Max(faceann_rerank, 1));
 	so->heap = palloc(sizeof(float) * Max(faceann_rerank, 1));
+	so->ips = palloc(sizeof(float) * cache->codePerPage);
 	so->nheap = 0;
 	return true;
 }
@@ -323,11 +325,18 @@ ProbeList(IndexScanDesc scan, int l, float listkey)
 			so->capcand = Max(so->capcand * 2, so->ncand + n);
 			so->cand = repalloc_huge(so->cand, sizeof(Candidate) * so->capcand);
 		}
+		if (n > 0)
+		{
+			FaceAnnCode first = (FaceAnnCode) FaceAnnPageData(page);
+
+			fc_ann_estimate_ip_batch(qq, first->bits, (const uint8 *) &first->k, cache->codeSize,
+									 n, so->ips);
+		}
 		for (int i = 0; i < n; i++)
 		{
 			FaceAnnCode code = (FaceAnnCode) (FaceAnnPageData(page) + (size_t) i * cache->codeSize);
 			Candidate  *c = &so->cand[so->ncand++];
-			float		ip = fc_ann_estimate_ip(qq, code->bits, code->k);
+			float		ip = so->ips[i];
 
 			c->est = so->metric == FACEANN_METRIC_L2 ? base + code->nr2 - 2.0f * ip : base - ip;
 			HeapOffer(so, c->est);
