@@ -38,7 +38,7 @@ CLI_OBJS    = $(CLI_SRCS:.c=.o)
 CORE_CFLAGS = -O3 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(srcdir)/src/core -I$(srcdir)/src
 CORE_LIBS   = -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas $(shell pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg) -lm
 
-EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) $(basename $(wildcard test/bench/bench_*.c))
+EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) $(basename $(wildcard test/bench/bench_*.c)) test/bench/nn_bench
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
@@ -88,6 +88,10 @@ test:
 test/unit/test_%: test/unit/test_%.c $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
-# C benchmarks of the core (test/bench/*.sh build them the same way).
+# C benchmarks of the core (test/bench/README.md, "Face pipeline"): per-network
+# speed against the core's sgemm peak (nn_bench), the detector on photos (bench_detector).
+test/bench/nn_bench: test/bench/nn_bench.c $(CORE_SRCS)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
 test/bench/bench_%: test/bench/bench_%.c $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
