@@ -63,3 +63,41 @@ SELECT count(*) AS checked,
 		'face_embedding_eq', 'face_embedding_ne', 'face_embedding_ge', 'face_embedding_gt',
 		'face_embedding_cmp', 'face_embedding_hash', 'face_embedding_hash_extended');
 SELECT face_distance_isa() IN ('avx512', 'avx2', 'scalar') AS isa_known;
+
+-- face.distance_isa: every ISA this CPU runs gives the scalar kernels' answers
+CREATE TEMP TABLE isa_v AS
+	SELECT i, n, (SELECT array_agg(sin(i * 7 + j)) FROM generate_series(1, n) j)::face_embedding AS a,
+		(SELECT array_agg(cos(i * 3 + j * 2)) FROM generate_series(1, n) j)::face_embedding AS b
+	FROM generate_series(1, 40) i, unnest(ARRAY[1, 5, 16, 17, 33, 128, 129, 2048]) n;
+SET face.distance_isa = 'scalar';
+SHOW face.distance_isa;
+SELECT face_distance_isa();
+CREATE TEMP TABLE isa_ref AS SELECT i, n, a <-> b AS l2, a <#> b AS ip, a <=> b AS cos, a <+> b AS l1 FROM isa_v;
+DO $$
+DECLARE
+	isa text;
+	bad int;
+BEGIN
+	FOREACH isa IN ARRAY ARRAY['avx2', 'avx512', 'auto'] LOOP
+		BEGIN
+			PERFORM set_config('face.distance_isa', isa, true);
+		EXCEPTION WHEN invalid_parameter_value THEN
+			CONTINUE;			-- not on this CPU
+		END;
+		IF isa <> 'auto' AND face_distance_isa() <> isa THEN
+			RAISE EXCEPTION 'face.distance_isa = % selected %', isa, face_distance_isa();
+		END IF;
+		SELECT count(*) INTO bad FROM isa_v JOIN isa_ref r USING (i, n)
+			WHERE abs((a <-> b) - r.l2) > 1e-5 * r.l2 + 1e-6
+			   OR abs((a <#> b) - r.ip) > 1e-5 * n + 1e-6
+			   OR abs((a <=> b) - r.cos) > 1e-5
+			   OR abs((a <+> b) - r.l1) > 1e-5 * r.l1 + 1e-6;
+		IF bad > 0 THEN
+			RAISE EXCEPTION '% kernels disagree with scalar on % pairs', isa, bad;
+		END IF;
+	END LOOP;
+END $$;
+RESET face.distance_isa;
+SELECT current_setting('face.distance_isa') AS after_reset;
+SET face.distance_isa = 'sse9';
+DROP TABLE isa_v, isa_ref;
