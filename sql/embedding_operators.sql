@@ -2,6 +2,7 @@
 -- a = [1,2,3], b = [1,2,5]: a-b = [0,0,-2], a.b = 20, |a|^2 = 14, |b|^2 = 30
 SELECT '[1,2,3]'::face_embedding <-> '[1,2,5]' AS l2;
 SELECT l2_distance('[1,2,3]', '[1,2,5]');
+SELECT face_embedding_l2_squared_distance('[1,2,3]', '[1,2,5]');
 SELECT '[0,0]'::face_embedding <-> '[3,4]' AS l2_345;
 SELECT '[1,2,3]'::face_embedding <#> '[1,2,5]' AS neg_ip;
 SELECT inner_product('[1,2,3]', '[1,2,5]');
@@ -55,7 +56,7 @@ SELECT count(*) AS checked,
 	WHERE p.prokind = 'f' AND p.proname IN ('face_embedding_in', 'face_embedding_out',
 		'face_embedding_typmod_in', 'face_embedding_typmod_out', 'face_embedding_recv',
 		'face_embedding_send', 'face_embedding', 'face_embedding_model', 'face_embedding_with_model',
-		'l2_distance', 'inner_product', 'face_embedding_negative_inner_product', 'cosine_distance',
+		'l2_distance', 'face_embedding_l2_squared_distance', 'inner_product', 'face_embedding_negative_inner_product', 'cosine_distance',
 		'l1_distance', 'l2_norm', 'l2_normalize', 'dims', 'face_embedding_add', 'face_embedding_sub',
 		'face_distance_isa', 'array_to_face_embedding', 'face_embedding_to_float4',
 		'face_embedding_to_float8', 'face_embedding_accum', 'face_embedding_combine',

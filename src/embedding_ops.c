@@ -25,6 +25,7 @@
 #include "face.h"
 
 PG_FUNCTION_INFO_V1(face_embedding_l2_distance);
+PG_FUNCTION_INFO_V1(face_embedding_l2_squared_distance);
 PG_FUNCTION_INFO_V1(face_embedding_inner_product);
 PG_FUNCTION_INFO_V1(face_embedding_negative_inner_product);
 PG_FUNCTION_INFO_V1(face_embedding_cosine_distance);
@@ -162,6 +163,7 @@ sqlname(PG_FUNCTION_ARGS) \
 }
 
 FACE_DISTANCE_FN(face_embedding_l2_distance, FaceEmbeddingL2Distance)
+FACE_DISTANCE_FN(face_embedding_l2_squared_distance, FaceEmbeddingL2Squared)
 FACE_DISTANCE_FN(face_embedding_inner_product, FaceEmbeddingInnerProduct)
 FACE_DISTANCE_FN(face_embedding_negative_inner_product, FaceEmbeddingNegativeInnerProduct)
 FACE_DISTANCE_FN(face_embedding_cosine_distance, FaceEmbeddingCosineDistance)
