@@ -22,5 +22,6 @@ _PG_init(void)
 	FaceEmbeddingInit();
 	FaceEmbedInit();
 	FaceIndexInit();
+	FaceVerifyInit();
 	MarkGUCPrefixReserved("face");
 }
