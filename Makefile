@@ -34,7 +34,7 @@ CLI_OBJS    = $(CLI_SRCS:.c=.o)
 CORE_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(srcdir)/src/core -I$(srcdir)/src
 CORE_LIBS   = -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas $(shell pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg) -lm
 
-EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c))
+EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) test/bench/nn_bench
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
@@ -82,4 +82,8 @@ test:
 
 # C unit tests of the core (test/run.sh builds and runs each one).
 test/unit/test_%: test/unit/test_%.c $(CORE_SRCS)
+	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+# Network speed against the core's sgemm peak (test/bench/README.md, "Face pipeline").
+test/bench/nn_bench: test/bench/nn_bench.c $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
