@@ -9,7 +9,7 @@
  *    read the code pages of the next face.ann_probes lists, estimating each
  *    entry's distance from its 1-bit code (four popcounts per 64 dimensions)
  *    into a candidate array.
- * 2. Rerank: take the face.ann_rerank best remaining candidates (quickselect),
+ * 2. Rerank: take the FaceAnnRerank() best remaining candidates,
  *    read their fp16 vectors, compute the distance and return the rows in
  *    order of a certified lower bound of the true distance.
  * 3. When the executor wants more rows than a batch holds (a WHERE filter
@@ -98,6 +98,7 @@ typedef struct FaceAnnScanOpaqueData
 	 */
 	float	   *heap;
 	int			nheap;
+	int			rerank;			/* batch size, FaceAnnRerank() at scan start */
 } FaceAnnScanOpaqueData;
 
 typedef FaceAnnScanOpaqueData *FaceAnnScanOpaque;
@@ -221,8 +222,9 @@ StartScan(IndexScanDesc scan)
 	}
 	so->capcand = 1024;
 	so->cand = palloc(sizeof(Candidate) * so->capcand);
-	so->res = palloc(sizeof(ScanResult) * Max(faceann_rerank, 1));
-	so->heap = palloc(sizeof(float) * Max(faceann_rerank, 1));
+	so->rerank = FaceAnnRerank();
+	so->res = palloc(sizeof(ScanResult) * so->rerank);
+	so->heap = palloc(sizeof(float) * so->rerank);
 	so->ips = palloc(sizeof(float) * cache->codePerPage);
 	so->nheap = 0;
 	return true;
@@ -236,7 +238,7 @@ HeapOffer(FaceAnnScanOpaque so, float est)
 	int			n = so->nheap,
 				i;
 
-	if (n < faceann_rerank)
+	if (n < so->rerank)
 	{
 		/* sift up */
 		i = so->nheap++;
@@ -424,7 +426,7 @@ RerankBatch(IndexScanDesc scan)
 {
 	FaceAnnScanOpaque so = (FaceAnnScanOpaque) scan->opaque;
 	FaceAnnCache cache = so->cache;
-	int			k = Min(faceann_rerank, so->ncand - so->nextCand);
+	int			k = Min(so->rerank, so->ncand - so->nextCand);
 	Buffer		buf = InvalidBuffer;
 	BlockNumber cur = InvalidBlockNumber;
 
@@ -445,7 +447,7 @@ RerankBatch(IndexScanDesc scan)
 				so->cand[m++] = so->cand[i];
 				so->cand[i] = t;
 			}
-		k = Min(m, faceann_rerank);
+		k = Min(m, so->rerank);
 		so->nheap = 0;
 	}
 	else
