@@ -48,10 +48,34 @@ all: $(if $(CLI_SRCS),face-cli)
 face-cli: $(CLI_SRCS) $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) $(CORE_LIBS)
 
-# Model weights: fetched and converted at build time, never committed.
-.PHONY: models test
+# Model weights: fetched and converted by "make models" (models/Makefile), never
+# committed.  "make install" copies whatever has been converted into the extension's
+# share directory, where the backend looks by default (see models/README.md), plus the
+# package's demo photos, which the tests read; without converted models it only says so.
+MODELS_DIR  = $(datadir)/extension/face
+
+.PHONY: models test install-models uninstall-models
 models:
 	$(MAKE) -C models
+
+install: install-models
+uninstall: uninstall-models
+
+install-models:
+	@if ls models/*.fwt >/dev/null 2>&1; then \
+		$(MKDIR_P) '$(DESTDIR)$(MODELS_DIR)' && \
+		$(INSTALL_DATA) models/*.fwt '$(DESTDIR)$(MODELS_DIR)/' && \
+		if ls models/samples/*.jpg >/dev/null 2>&1; then \
+			$(MKDIR_P) '$(DESTDIR)$(MODELS_DIR)/samples' && \
+			$(INSTALL_DATA) models/samples/*.jpg '$(DESTDIR)$(MODELS_DIR)/samples/'; \
+		fi && \
+		echo "installed models into $(DESTDIR)$(MODELS_DIR)"; \
+	else \
+		echo "models not converted, none installed: run \"make models\" first (embed() needs them)"; \
+	fi
+
+uninstall-models:
+	rm -rf '$(DESTDIR)$(MODELS_DIR)'
 
 test:
 	bash test/run.sh

@@ -26,6 +26,9 @@
 
 typedef struct fc_weights fc_weights;
 
+/* Most dimensions a stored tensor has (conv filters are 4-D). */
+#define FC_WEIGHTS_MAX_DIMS 4
+
 /*
  * Map and validate (magic, version, table bounds, checksum) the file at path.
  * On success *out owns the mapping until fc_weights_close().  Uses malloc for
@@ -45,5 +48,9 @@ const float *fc_weights_get(const fc_weights *w, const char *name,
 /* Number of tensors, and the i-th tensor's name (for listing and tests). */
 int			fc_weights_count(const fc_weights *w);
 const char *fc_weights_name(const fc_weights *w, int i);
+
+/* The i-th tensor's number of dimensions; its dims are copied to shape[]. */
+int			fc_weights_shape(const fc_weights *w, int i,
+							 int shape[FC_WEIGHTS_MAX_DIMS]);
 
 #endif							/* FC_WEIGHTS_H */
