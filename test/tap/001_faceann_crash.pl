@@ -32,7 +32,7 @@ CHECKPOINT;
 
 # Four inserters for a few seconds, then SIGKILL with an INSERT in flight on each.
 my $pool = FaceAnnTest::start_inserters($node, 't', 4, 1_000_000);
-FaceAnnTest::run_inserters($pool, 6);
+FaceAnnTest::run_inserters($pool, 5);
 FaceAnnTest::kill9_and_restart($node, sub { FaceAnnTest::stop_inserters($pool) });
 my $acked = FaceAnnTest::acked_rows($pool);
 cmp_ok($acked, '>=', 100, "clients saw $acked rows committed before the crash");

@@ -30,10 +30,10 @@ CREATE TABLE t (id bigint PRIMARY KEY, emb face_embedding(128) NOT NULL);
 INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(1, 4000) g;
 CREATE INDEX t_l2 ON t USING faceann (emb face_l2_ops);
 CREATE INDEX t_cos ON t USING faceann (emb face_cosine_ops);
+CREATE TABLE queries AS SELECT q, face_tap_vec(q) AS v FROM generate_series(900001, 900025) q;
 });
 
 my $force = FaceAnnTest::force_index_sql();
-my $queries = 'SELECT 900000 + generate_series(1, 25)';	# people not in the table
 
 # compare(STEP): same answers on both nodes, close to exact, index checked.
 sub compare
@@ -43,7 +43,7 @@ sub compare
 	for my $op ('<->', '<=>')
 	{
 		my $index = $op eq '<->' ? 't_l2' : 't_cos';
-		my $sql = FaceAnnTest::topk_sql('t', $op, 10, $queries);
+		my $sql = FaceAnnTest::topk_sql('t', $op, 10, 'queries');
 		like($standby->safe_psql('postgres', "$force EXPLAIN (COSTS OFF) $sql"),
 			qr/Index Scan using $index/, "$step: standby uses $index for $op");
 		my $p = $primary->safe_psql('postgres', $force . $sql);
@@ -71,7 +71,9 @@ sub compare
 
 compare('after build');
 
-$primary->safe_psql('postgres', "INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(4001, 4000 + $_ * 100) g")
+# Many small transactions, then one large.
+$primary->safe_psql('postgres',
+	"INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series($_ * 100 + 3901, $_ * 100 + 4000) g")
   for (1 .. 10);
 $primary->safe_psql('postgres', 'INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(5001, 7000) g');
 compare('after inserts');
@@ -90,9 +92,9 @@ is($standby->safe_psql('postgres', qq{$force
 $primary->safe_psql('postgres', 'INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(10001, 12000) g');
 compare('after inserts into vacuumed index');
 
-# Rows are found by their own vectors on the standby.
-is($standby->safe_psql('postgres', $force . FaceAnnTest::selfmiss_sql('t', 'SELECT id FROM t')),
-	'', 'standby index finds every row by its own vector');
+# Rows are found by their own vectors on the standby (a sample, for time).
+is($standby->safe_psql('postgres', $force . FaceAnnTest::selfmiss_sql('t', 'SELECT id FROM t WHERE id % 4 = 1')),
+	'', 'standby index finds rows by their own vectors');
 
 # Promotion: the former standby's index is whole and writable.
 $standby->promote;

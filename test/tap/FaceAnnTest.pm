@@ -64,14 +64,15 @@ sub force_index_sql
 	return "SET enable_seqscan = off; SET enable_bitmapscan = off; SET $BREADTH_GUC = $BREADTH_MAX;";
 }
 
-# topk_sql(TABLE, OP, K, QUERY_IDS_SQL): one line per query id "qid|{id,...}", the
-# index's top K rows for the vector face_tap_vec(qid) under distance operator OP.
+# topk_sql(TABLE, OP, K, QTABLE): one line per row of QTABLE (q bigint, v face_embedding)
+# "q|{id,...}", the top K rows of TABLE for v under distance operator OP.  The query
+# vectors live in a table so that an exact (sequential) scan computes each only once.
 sub topk_sql
 {
-	my ($table, $op, $k, $qids) = @_;
+	my ($table, $op, $k, $qtable) = @_;
 	return qq{SELECT q, (SELECT array_agg(id) FROM (SELECT id FROM $table
-	                     ORDER BY emb $op face_tap_vec(q) LIMIT $k) s)
-	          FROM ($qids) qs(q) ORDER BY q};
+	                     ORDER BY emb $op qt.v LIMIT $k) s)
+	          FROM $qtable qt ORDER BY q};
 }
 
 # selfmiss_sql(TABLE, IDS_SQL): the ids (of IDS_SQL) whose own vector's nearest row by
@@ -147,12 +148,12 @@ sub start_inserters
 }
 
 # run_inserters(POOL, SECONDS): keep every client busy for SECONDS; batches cycle
-# through 1, 7 and 25 rows.  Returns with one INSERT still in flight on each client.
+# through 1, 2 and 5 rows.  Returns with one INSERT still in flight on each client.
 sub run_inserters
 {
 	my ($pool, $seconds) = @_;
 	my $deadline = time() + $seconds;
-	my @sizes = (1, 7, 25);
+	my @sizes = (1, 2, 5);
 	while (1)
 	{
 		for my $c (@{ $pool->{clients} })
