@@ -137,8 +137,10 @@ median_run() {	# median_run LABEL ARGS...: REPS runs, the one with the median QP
 		sort -g | cut -d' ' -f2- | sed -n "$(((reps + 1) / 2))p"
 }
 
-search="SELECT id FROM faces ORDER BY emb <-> \$1::face_embedding LIMIT 10"
-filtered="SELECT id FROM faces WHERE identity % 10 = 3 ORDER BY emb <-> \$1::face_embedding LIMIT 10"
+# $1 without a cast: its type is inferred from the operator, so the vector is parsed once
+# at bind time (a cast would be re-evaluated per row once a generic plan is chosen).
+search="SELECT id FROM faces ORDER BY emb <-> \$1 LIMIT 10"
+filtered="SELECT id FROM faces WHERE identity % 10 = 3 ORDER BY emb <-> \$1 LIMIT 10"
 q=(-f "$data/q.tsv" -c 4 -L "$data/base.labels")
 
 log "anchors and exact scan (the baseline of this run)"
@@ -157,13 +159,14 @@ sql "EXPLAIN (COSTS OFF) SELECT id FROM faces ORDER BY emb <-> (SELECT emb FROM 
 	| grep -q faces_emb_idx || { echo "the planner does not use faces_emb_idx"; exit 1; }
 log "build ${build_s}s, ${idx_mb} MB"
 
+# The GUC exists once the library is loaded in the session.
+default=$(cluster_psql -qAt -c "LOAD 'face'" -c "SHOW $guc")
 results=()
-[ -n "$values" ] || values=$(sql "SELECT setting FROM pg_settings WHERE name = '$guc'")
+[ -n "$values" ] || values=$default
 for v in $values; do
 	log "$guc = $v"
 	results+=("$v $(median_run "$v" "${q[@]}" -g "$data/gt.txt" -w 1 -p "SET $guc = $v" -s "$search")")
 done
-default=$(sql "SELECT setting FROM pg_settings WHERE name = '$guc'")
 log "two clients, $guc = $default (default)"
 two=$(median_run two "${q[@]}" -g "$data/gt.txt" -w 1 -t 2 -s "$search")
 log "filtered, 10% selective"
@@ -181,7 +184,8 @@ exact_qps=$(field qps "$exact")
 {
 	echo "### faceann, $rows rows, seed $seed, $nq queries ($(basename "$data"), $(date -u '+%Y-%m-%d %H:%M UTC'))"
 	echo
-	echo "Machine: $threads cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo);" \
+	echo "Machine: $threads cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;" \
 		"shared_buffers ${mem_mb}MB.  COPY ${copy_s} s, heap ${heap_mb} MB."
 	echo "Anchors: round trip p50 $(field p50_ms "$anchor_rt") ms, face_embedding round trip" \
 		"p50 $(field p50_ms "$anchor_ty") ms."
