@@ -111,11 +111,40 @@ FaceEmbeddingInit(void)
 
 /* Distances between two embeddings, shared with the index (see embedding.h) */
 
+/*
+ * The float kernels overflow on vectors with elements beyond about 1e19
+ * ('[3e38]' <-> '[-3e38]' would be Infinity, '[3e38,-3e38]' <#> '[3e38,3e38]'
+ * NaN) and their products underflow below about 1e-19 ('[1e-38]' <-> '[0]'
+ * would be 0), although the true value fits a float8: such results are
+ * recomputed in double, which neither overflows nor underflows for float4
+ * inputs.  The test is one branch on the result, so the common case pays
+ * nothing.
+ */
+#define FLOAT_SUM_SAFE_MIN	1e-30f
+
+static inline bool
+float_sum_ok(float d)
+{
+	return isfinite(d) && fabsf(d) >= FLOAT_SUM_SAFE_MIN;
+}
+
+static FaceDistanceSums
+sums_double(const FaceEmbedding *a, const FaceEmbedding *b)
+{
+	FaceDistanceSums s;
+
+	face_distance_sums_double(a->x, b->x, a->dim, &s);
+	return s;
+}
+
 double
 FaceEmbeddingL2Squared(const FaceEmbedding *a, const FaceEmbedding *b)
 {
+	float		d;
+
 	FaceEmbeddingCheckPair(a, b);
-	return (double) face_l2_squared(a->x, b->x, a->dim);
+	d = face_l2_squared(a->x, b->x, a->dim);
+	return likely(float_sum_ok(d)) ? (double) d : sums_double(a, b).l2;
 }
 
 double
@@ -127,8 +156,11 @@ FaceEmbeddingL2Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingInnerProduct(const FaceEmbedding *a, const FaceEmbedding *b)
 {
+	float		d;
+
 	FaceEmbeddingCheckPair(a, b);
-	return (double) face_inner_product(a->x, b->x, a->dim);
+	d = face_inner_product(a->x, b->x, a->dim);
+	return likely(float_sum_ok(d)) ? (double) d : sums_double(a, b).ab;
 }
 
 double
@@ -147,8 +179,11 @@ FaceEmbeddingCosineDistance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingL1Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 {
+	float		d;
+
 	FaceEmbeddingCheckPair(a, b);
-	return (double) face_l1_distance(a->x, b->x, a->dim);
+	d = face_l1_distance(a->x, b->x, a->dim);
+	return likely(isfinite(d)) ? (double) d : sums_double(a, b).l1;
 }
 
 /* The SQL wrappers: one macro, since they differ only in the kernel called */
