@@ -118,33 +118,34 @@ FaceEmbeddingInit(void)
  * would be 0), although the true value fits a float8: such results are
  * recomputed in double, which neither overflows nor underflows for float4
  * inputs.  The test is one branch on the result, so the common case pays
- * nothing.
+ * nothing (exactly equal vectors, distance 0, take the double path: still
+ * one pass).
  */
 #define FLOAT_SUM_SAFE_MIN	1e-30f
 
-static inline bool
-float_sum_ok(float d)
+/*
+ * kernel(a, b) after checking the pair; if the float result lost its value,
+ * the double sum at offset field of FaceDistanceSums instead.
+ */
+static double
+distance_sum(float (*kernel) (const float *, const float *, int), size_t field,
+			 const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	return isfinite(d) && fabsf(d) >= FLOAT_SUM_SAFE_MIN;
-}
-
-static FaceDistanceSums
-sums_double(const FaceEmbedding *a, const FaceEmbedding *b)
-{
+	float		d;
 	FaceDistanceSums s;
 
+	FaceEmbeddingCheckPair(a, b);
+	d = kernel(a->x, b->x, a->dim);
+	if (likely(isfinite(d) && fabsf(d) >= FLOAT_SUM_SAFE_MIN))
+		return d;
 	face_distance_sums_double(a->x, b->x, a->dim, &s);
-	return s;
+	return *(const double *) ((const char *) &s + field);
 }
 
 double
 FaceEmbeddingL2Squared(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	float		d;
-
-	FaceEmbeddingCheckPair(a, b);
-	d = face_l2_squared(a->x, b->x, a->dim);
-	return likely(float_sum_ok(d)) ? (double) d : sums_double(a, b).l2;
+	return distance_sum(face_l2_squared, offsetof(FaceDistanceSums, l2), a, b);
 }
 
 double
@@ -156,11 +157,7 @@ FaceEmbeddingL2Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingInnerProduct(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	float		d;
-
-	FaceEmbeddingCheckPair(a, b);
-	d = face_inner_product(a->x, b->x, a->dim);
-	return likely(float_sum_ok(d)) ? (double) d : sums_double(a, b).ab;
+	return distance_sum(face_inner_product, offsetof(FaceDistanceSums, ab), a, b);
 }
 
 double
@@ -179,11 +176,7 @@ FaceEmbeddingCosineDistance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingL1Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	float		d;
-
-	FaceEmbeddingCheckPair(a, b);
-	d = face_l1_distance(a->x, b->x, a->dim);
-	return likely(isfinite(d)) ? (double) d : sums_double(a, b).l1;
+	return distance_sum(face_l1_distance, offsetof(FaceDistanceSums, l1), a, b);
 }
 
 /* The SQL wrappers: one macro, since they differ only in the kernel called */
