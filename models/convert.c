@@ -10,7 +10,8 @@
  * resulting contract, models/README.md lists every network's tensors):
  *
  *	1. Decode every manifest entry: uint8/uint16-quantized tensors become
- *	   q*scale + min in float32, float32 tensors are taken as they are,
+ *	   q*scale + min (in double, rounded to float32, as tfjs does), float32
+ *	   tensors are taken as they are,
  *	   int32 tensors (the SSD graph's shape constants) are skipped.
  *	2. Fold batch norms (P/BatchNorm/{gamma,beta,moving_mean,moving_variance},
  *	   the SSD's depthwise layers) into the convolution of the same prefix P:
@@ -268,16 +269,21 @@ decode_entry(model *m, const json_value *e, const unsigned char *buf, size_t len
 	t = add_tensor(m, name, shape->count, dims);
 	if (q != NULL)
 	{
-		/* tfjs: value = q * scale + min, computed in float32 */
-		float		scale = (float) num_member(q, "scale", name);
-		float		min = (float) num_member(q, "min", name);
+		/*
+		 * Exactly tfjs's decodeWeight(): value = q * scale + min evaluated
+		 * in double (JavaScript numbers, scale and min as parsed from the
+		 * JSON) and rounded once to float32.  Float32 arithmetic would differ
+		 * in the last bit for some values.
+		 */
+		double		scale = num_member(q, "scale", name);
+		double		min = num_member(q, "min", name);
 
 		for (i = 0; i < count; i++)
 		{
 			unsigned	qv = elsize == 1 ? buf[*pos + i]
 				: (unsigned) (buf[*pos + 2 * i] | (buf[*pos + 2 * i + 1] << 8));
 
-			t->data[i] = (float) qv * scale + min;
+			t->data[i] = (float) ((double) qv * scale + min);
 		}
 	}
 	else

@@ -1,13 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * distance.c
- *	  Distance kernels: scalar references and run-time dispatch.
+ *	  Distance kernels: scalar references, run-time dispatch, batch helpers.
+ *
+ * The SIMD versions live in distance_avx2.c and distance_avx512.c; each
+ * function there carries its own __attribute__((target(...))) so the build
+ * needs no -m flags and the rest of the binary stays baseline x86-64.
+ * face_distance_init() asks the CPU (through __builtin_cpu_supports, which
+ * also checks that the OS saves the wide registers) and points the public
+ * function pointers at the best set.
  *
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <string.h>
 
 #include "distance.h"
+#include "distance_simd.h"
 
 float
 face_l2_squared_scalar(const float *a, const float *b, int n)
@@ -43,27 +52,134 @@ face_l1_distance_scalar(const float *a, const float *b, int n)
 	return s;
 }
 
+void
+face_cosine_parts_scalar(const float *a, const float *b, int n,
+						 float *ab, float *aa, float *bb)
+{
+	float		sab = 0,
+				saa = 0,
+				sbb = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		sab += a[i] * b[i];
+		saa += a[i] * a[i];
+		sbb += b[i] * b[i];
+	}
+	*ab = sab;
+	*aa = saa;
+	*bb = sbb;
+}
+
+static const FaceDistanceKernels scalar_kernels = {
+	"scalar",
+	face_l2_squared_scalar,
+	face_inner_product_scalar,
+	face_l1_distance_scalar,
+	face_cosine_parts_scalar,
+};
+
 float		(*face_l2_squared) (const float *a, const float *b, int n) = face_l2_squared_scalar;
 float		(*face_inner_product) (const float *a, const float *b, int n) = face_inner_product_scalar;
 float		(*face_l1_distance) (const float *a, const float *b, int n) = face_l1_distance_scalar;
+void		(*face_cosine_parts) (const float *a, const float *b, int n,
+								  float *ab, float *aa, float *bb) = face_cosine_parts_scalar;
+
+static const FaceDistanceKernels *selected = &scalar_kernels;
 
 double
 face_cosine_distance(const float *a, const float *b, int n)
 {
-	double		ab = face_inner_product(a, b, n);
-	double		aa = face_inner_product(a, a, n);
-	double		bb = face_inner_product(b, b, n);
+	float		ab,
+				aa,
+				bb;
+	double		sim;
 
-	return 1.0 - ab / sqrt(aa * bb);
+	face_cosine_parts(a, b, n, &ab, &aa, &bb);
+	/* a zero vector has no direction: NaN, as in pgvector */
+	if (aa == 0 || bb == 0)
+		return NAN;
+	sim = (double) ab / sqrt((double) aa * (double) bb);
+	/* rounding can push |sim| a hair past 1 */
+	if (sim > 1)
+		sim = 1;
+	else if (sim < -1)
+		sim = -1;
+	return 1.0 - sim;
+}
+
+void
+face_l2_squared_batch(const float *q, const float *const *v, int count, int n, float *out)
+{
+	float		(*kernel) (const float *, const float *, int) = face_l2_squared;
+
+	for (int i = 0; i < count; i++)
+		out[i] = kernel(q, v[i], n);
+}
+
+void
+face_inner_product_batch(const float *q, const float *const *v, int count, int n, float *out)
+{
+	float		(*kernel) (const float *, const float *, int) = face_inner_product;
+
+	for (int i = 0; i < count; i++)
+		out[i] = kernel(q, v[i], n);
+}
+
+const FaceDistanceKernels *
+face_distance_kernels(const char *isa)
+{
+	if (strcmp(isa, "scalar") == 0)
+		return &scalar_kernels;
+#ifdef FACE_HAVE_X86_SIMD
+	if (strcmp(isa, "avx2") == 0 &&
+		__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		return &face_avx2_kernels;
+	if (strcmp(isa, "avx512") == 0 &&
+		__builtin_cpu_supports("avx512f") &&
+		__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		return &face_avx512_kernels;
+#endif
+	return NULL;
+}
+
+int
+face_distance_select(const char *isa)
+{
+	const FaceDistanceKernels *k = face_distance_kernels(isa);
+
+	if (k == NULL)
+		return -1;
+	face_l2_squared = k->l2_squared;
+	face_inner_product = k->inner_product;
+	face_l1_distance = k->l1_distance;
+	face_cosine_parts = k->cosine_parts;
+	selected = k;
+	return 0;
+}
+
+const char *
+face_distance_best_isa(void)
+{
+	static const char *const order[] = {"avx512", "avx2", "scalar"};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (face_distance_kernels(order[i]) != NULL)
+			return order[i];
+	return "scalar";
 }
 
 void
 face_distance_init(void)
 {
+#ifdef FACE_HAVE_X86_SIMD
+	__builtin_cpu_init();
+#endif
+	face_distance_select(face_distance_best_isa());
 }
 
 const char *
 face_distance_isa(void)
 {
-	return "scalar";
+	return selected->isa;
 }
