@@ -185,7 +185,10 @@ parse_number(parser *p, json_value *v)
 	if (p->pos < p->len && p->s[p->pos] == '-')
 		p->pos++;
 	if (p->pos >= p->len || p->s[p->pos] < '0' || p->s[p->pos] > '9')
-		return fail(p, "bad number");
+	{
+		p->pos = start;
+		return fail(p, "unexpected character '%c'", p->s[start]);
+	}
 	while (p->pos < p->len && strchr("0123456789+-.eE", p->s[p->pos]) != NULL)
 		p->pos++;
 	if (p->pos - start >= sizeof(buf))

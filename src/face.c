@@ -23,5 +23,6 @@ _PG_init(void)
 	face_distance_init();
 	FaceEmbedInit();
 	FaceIndexInit();
+	FaceVerifyInit();
 	MarkGUCPrefixReserved("face");
 }

@@ -11,5 +11,6 @@
 
 extern void FaceEmbedInit(void);	/* src/embed.c: pipeline GUCs */
 extern void FaceIndexInit(void);	/* src/index: index GUCs, relopts */
+extern void FaceVerifyInit(void);	/* src/verify.c: face.verify_threshold */
 
 #endif							/* FACE_H */

@@ -18,30 +18,14 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "fc_simd.h"
+
 #include <assert.h>
 #include <string.h>
 
 #include <cblas.h>
 
 #include "layers.h"
-
-/* out[p][o] = act(out[p][o] + bias[o]) for npix rows of c channels. */
-static void
-bias_activate(float *out, size_t npix, int c, const float *bias,
-			  fc_activation act, float slope)
-{
-	if (bias != NULL)
-	{
-		for (size_t p = 0; p < npix; p++)
-		{
-			float	   *row = out + p * c;
-
-			for (int o = 0; o < c; o++)
-				row[o] += bias[o];
-		}
-	}
-	fc_activate(out, npix * c, act, slope);
-}
 
 void
 fc_conv2d_out_shape(const fc_conv2d *conv, int in_h, int in_w,
@@ -159,8 +143,8 @@ fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 	out->h = oh;
 	out->w = ow;
 	out->c = conv->cout;
-	bias_activate(out->data, (size_t) oh * ow, conv->cout, conv->bias,
-				  conv->act, conv->slope);
+	fc_bias_activate(out->data, (size_t) oh * ow, conv->cout, conv->bias,
+					 conv->act, conv->slope);
 }
 
 void
@@ -177,7 +161,7 @@ fc_dwconv2d_out_shape(const fc_dwconv2d *conv, int in_h, int in_w,
  * filter and output alike, so it vectorises; the border test is per tap,
  * not per channel.
  */
-void
+FC_MULTIVERSION void
 fc_dwconv2d_forward(const fc_dwconv2d *conv, const fc_tensor *in,
 					fc_tensor *out)
 {

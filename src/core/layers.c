@@ -7,6 +7,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "fc_simd.h"
+
 #include <assert.h>
 #include <float.h>
 #include <string.h>
@@ -40,7 +42,7 @@ fc_out_dim(int in, int k, int stride, fc_padding padding, int *pad_before)
 	return out;
 }
 
-void
+FC_MULTIVERSION void
 fc_activate(float *x, size_t n, fc_activation act, float slope)
 {
 	switch (act)
@@ -66,6 +68,55 @@ fc_activate(float *x, size_t n, fc_activation act, float slope)
 	}
 }
 
+FC_MULTIVERSION void
+fc_bias_activate(float *x, size_t npix, int c, const float *bias,
+				 fc_activation act, float slope)
+{
+	if (bias == NULL)
+	{
+		fc_activate(x, npix * c, act, slope);
+		return;
+	}
+	/* one loop per activation so that each one vectorises */
+	for (size_t p = 0; p < npix; p++)
+	{
+		float	   *restrict row = x + p * c;
+
+		switch (act)
+		{
+			case FC_ACT_NONE:
+				for (int k = 0; k < c; k++)
+					row[k] += bias[k];
+				break;
+			case FC_ACT_RELU:
+				for (int k = 0; k < c; k++)
+				{
+					float		v = row[k] + bias[k];
+
+					row[k] = v > 0.0f ? v : 0.0f;
+				}
+				break;
+			case FC_ACT_RELU6:
+				for (int k = 0; k < c; k++)
+				{
+					float		v = row[k] + bias[k];
+
+					v = v > 0.0f ? v : 0.0f;
+					row[k] = v < 6.0f ? v : 6.0f;
+				}
+				break;
+			case FC_ACT_LEAKY:
+				for (int k = 0; k < c; k++)
+				{
+					float		v = row[k] + bias[k];
+
+					row[k] = v > 0.0f ? v : slope * v;
+				}
+				break;
+		}
+	}
+}
+
 void
 fc_pool2d_out_shape(const fc_pool2d *pool, int in_h, int in_w,
 					int *out_h, int *out_w)
@@ -79,7 +130,7 @@ fc_pool2d_out_shape(const fc_pool2d *pool, int in_h, int in_w,
  * number of cells actually inside (TensorFlow's 'same' avg pool).  Channels
  * innermost, as in the depthwise convolution.
  */
-void
+FC_MULTIVERSION void
 fc_pool2d_forward(const fc_pool2d *pool, const fc_tensor *in, fc_tensor *out)
 {
 	const int	c = in->c,

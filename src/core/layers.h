@@ -87,6 +87,13 @@ int			fc_out_dim(int in, int k, int stride, fc_padding padding,
 /* Apply act in place to n floats (slope used by FC_ACT_LEAKY only). */
 void		fc_activate(float *x, size_t n, fc_activation act, float slope);
 
+/*
+ * x[p][k] = act(x[p][k] + bias[k]) for npix pixels of c channels, in one
+ * pass (bias may be NULL).  What every convolution ends with.
+ */
+void		fc_bias_activate(float *x, size_t npix, int c, const float *bias,
+							 fc_activation act, float slope);
+
 /* ---------------------------------------------------------------------
  * Convolution (dense over channels)
  *

@@ -1,0 +1,249 @@
+/*-------------------------------------------------------------------------
+ *
+ * faceann.h
+ *	  Private header of the faceann index access method: an IVF index with
+ *	  1-bit RaBitQ codes for the first pass and fp16 vectors for reranking.
+ *
+ * On-disk layout (all pages standard, all changes through GenericXLog):
+ *
+ *	  block 0                  metapage: dimensions, metric, list count, seed,
+ *	                           where the centroid and directory pages start
+ *	  centroid pages           nlists float4[dim] centroids, packed
+ *	  directory pages          per list: code chain head/insert page and
+ *	                           vector chain head/insert page
+ *	  code pages (per list)    packed FaceAnnCode entries: heap TID, where the
+ *	                           fp16 vector lives, the 1-bit code and its two
+ *	                           factors; scanned in full for every probed list
+ *	  vector pages (per list)  fixed slots of FaceAnnVec: heap TID and the
+ *	                           fp16 vector; read only for reranked candidates
+ *
+ * Splitting codes from vectors keeps the first pass at ~36 bytes per row
+ * (about 220 rows per page for 128 dimensions), so a probe touches few
+ * buffers; the 268-byte vectors are read for a few hundred candidates only.
+ * Vector slots never move (code entries point at them); code entries do
+ * (VACUUM compacts code pages).  Head pages never change after creation, so
+ * a backend caches them with the centroids in rd_amcache.
+ *
+ * Lock order: directory page (released before page locks are taken), then a
+ * vector page, then a code page; scans hold one page lock at a time and
+ * VACUUM never holds a code page while locking a vector page.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef FACEANN_H
+#define FACEANN_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include "ann.h"
+
+#define FACEANN_MAGIC			0x46414E4E	/* "FANN" */
+#define FACEANN_VERSION			1
+#define FACEANN_METAPAGE_BLKNO	0
+#define FACEANN_MAX_DIM			2000	/* a float4 centroid must fit on one page */
+
+/* Page ids (last two bytes of the special space), one per page kind. */
+#define FACEANN_PAGE_META		0xFA01
+#define FACEANN_PAGE_CENTROID	0xFA02
+#define FACEANN_PAGE_DIR		0xFA03
+#define FACEANN_PAGE_CODE		0xFA04
+#define FACEANN_PAGE_VEC		0xFA05
+
+/* Metrics, returned by the opclass support function 1. */
+#define FACEANN_METRIC_L2		1
+#define FACEANN_METRIC_COSINE	2
+#define FACEANN_METRIC_IP		3
+#define FACEANN_SUPPORT_PROC	1
+#define FACEANN_NPROCS			1
+
+/* reloption lists: 0 = choose from the row count at build time */
+#define FACEANN_DEFAULT_LISTS	0
+#define FACEANN_MIN_LISTS		0
+#define FACEANN_MAX_LISTS		32768
+
+/* GUCs */
+#define FACEANN_DEFAULT_PROBES	40
+#define FACEANN_MIN_PROBES		1
+#define FACEANN_MAX_PROBES		32768
+#define FACEANN_DEFAULT_RERANK	150
+#define FACEANN_MIN_RERANK		10
+#define FACEANN_MAX_RERANK		100000
+extern int	faceann_probes;
+extern int	faceann_rerank;
+
+/* Progress sub-phases (pg_stat_progress_create_index.phase), see faceannphasename */
+#define FACEANN_PHASE_SAMPLE	2
+#define FACEANN_PHASE_KMEANS	3
+#define FACEANN_PHASE_LOAD		4
+
+typedef struct FaceAnnOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			lists;
+} FaceAnnOptions;
+
+typedef struct FaceAnnPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next page of the same chain, or InvalidBlockNumber */
+	uint16		count;			/* code page: entries; vector page: used slots */
+	uint16		page_id;		/* FACEANN_PAGE_* */
+} FaceAnnPageOpaqueData;
+
+typedef FaceAnnPageOpaqueData *FaceAnnPageOpaque;
+
+#define FaceAnnPageGetOpaque(page) ((FaceAnnPageOpaque) PageGetSpecialPointer(page))
+#define FaceAnnPageData(page)	((char *) PageGetContents(page))
+#define FaceAnnPageAvail		(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(FaceAnnPageOpaqueData)))
+
+typedef struct FaceAnnMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	int32		dim;			/* 0 until the first vector is seen */
+	int32		pdim;			/* padded (rotated) dimension */
+	int32		metric;			/* FACEANN_METRIC_* */
+	int32		nlists;
+	uint64		seed;			/* rotation seed */
+	BlockNumber centroidStart;	/* first centroid page */
+	BlockNumber dirStart;		/* first directory page */
+	int32		nCentroidPages;
+	int32		nDirPages;
+} FaceAnnMetaPageData;
+
+typedef FaceAnnMetaPageData *FaceAnnMetaPage;
+
+#define FaceAnnPageGetMeta(page)	((FaceAnnMetaPage) PageGetContents(page))
+
+/* One directory entry per list. */
+typedef struct FaceAnnListData
+{
+	BlockNumber codeHead;
+	BlockNumber codeInsert;		/* where inserts start looking for room */
+	BlockNumber vecHead;
+	BlockNumber vecInsert;
+} FaceAnnListData;
+
+#define FACEANN_LISTS_PER_PAGE	((int) (FaceAnnPageAvail / sizeof(FaceAnnListData)))
+
+/* A code entry; pdim/8 bytes of bits follow. */
+typedef struct FaceAnnCodeData
+{
+	ItemPointerData tid;		/* heap tuple */
+	uint16		voff;			/* slot number on the vector page */
+	BlockNumber vblk;			/* vector page */
+	float4		nr2;			/* |residual|^2 */
+	float4		k;				/* estimator factor, see ann.h */
+	uint8		bits[FLEXIBLE_ARRAY_MEMBER];
+} FaceAnnCodeData;
+
+typedef FaceAnnCodeData *FaceAnnCode;
+
+#define FACEANN_CODE_SIZE(pdim)	MAXALIGN(offsetof(FaceAnnCodeData, bits) + (pdim) / 8)
+
+/* A vector slot; a free slot has an invalid tid.  x ~ scale * half[i]. */
+typedef struct FaceAnnVecData
+{
+	ItemPointerData tid;
+	uint16		unused;
+	float4		scale;
+	uint16		half[FLEXIBLE_ARRAY_MEMBER];
+} FaceAnnVecData;
+
+typedef FaceAnnVecData *FaceAnnVec;
+
+#define FACEANN_VEC_SIZE(dim)	MAXALIGN(offsetof(FaceAnnVecData, half) + 2 * (dim))
+
+/*
+ * What a backend keeps about an index (rd_amcache): the immutable part of
+ * the metapage, the centroids and the chain heads.  Only cached once the
+ * dimension is known; never changes afterwards (REINDEX makes a new relfilenode
+ * and so a new relcache entry).
+ */
+typedef struct FaceAnnCacheData
+{
+	int			dim;
+	int			pdim;
+	int			metric;
+	int			nlists;
+	uint64		seed;
+	BlockNumber dirStart;
+	int			codeSize;
+	int			vecSize;
+	int			vecPerPage;
+	int			codePerPage;
+	float	   *centroids;		/* nlists * dim */
+	float	   *cnorm2;			/* |c|^2 per list */
+	BlockNumber *codeHead;		/* per list */
+	BlockNumber *vecHead;		/* per list */
+} FaceAnnCacheData;
+
+typedef FaceAnnCacheData *FaceAnnCache;
+
+/*
+ * A vector made ready for the index: the (for cosine normalised) float copy,
+ * its list, its code and its fp16 slot.  Built by FaceAnnPrepare.
+ */
+typedef struct FaceAnnPrepared
+{
+	int			list;
+	FaceAnnCode code;			/* codeSize bytes; vblk/voff filled on insert */
+	FaceAnnVec	vec;			/* vecSize bytes */
+} FaceAnnPrepared;
+
+/* faceann.c */
+extern void FaceIndexInit(void);
+
+/* faceannutils.c */
+extern int	FaceAnnGetMetric(Relation index);
+extern FaceAnnCache FaceAnnGetCache(Relation index);
+extern void FaceAnnInitPage(Page page, uint16 page_id);
+extern Buffer FaceAnnNewBuffer(Relation index, ForkNumber fork);
+extern void FaceAnnCheckPage(Relation index, Page page, BlockNumber blkno, uint16 page_id);
+extern int	FaceAnnTypmodDim(Relation index);
+extern int	FaceAnnCheckDim(int dim);
+extern bool FaceAnnLoadVector(Relation index, FaceAnnCache cache, int metric, Datum value,
+							  float *out);
+extern void FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p);
+extern int	FaceAnnNearestList(FaceAnnCache cache, const float *x);
+extern void FaceAnnReadList(Relation index, FaceAnnCache cache, int list, FaceAnnListData *out);
+extern void FaceAnnSetDim(Relation index, int dim);
+extern float *FaceAnnDecodeVec(FaceAnnCache cache, FaceAnnVec v, float *out);
+
+/* faceannbuild.c */
+extern IndexBuildResult *faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void faceannbuildempty(Relation index);
+
+/* faceanninsert.c */
+extern bool faceanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+						  struct IndexInfo *indexInfo);
+extern void FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p,
+								  ItemPointer tid);
+
+/* faceannscan.c */
+extern IndexScanDesc faceannbeginscan(Relation index, int nkeys, int norderbys);
+extern void faceannrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+extern bool faceanngettuple(IndexScanDesc scan, ScanDirection dir);
+extern void faceannendscan(IndexScanDesc scan);
+
+/* faceannvacuum.c */
+extern IndexBulkDeleteResult *faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+												IndexBulkDeleteCallback callback, void *callback_state);
+extern IndexBulkDeleteResult *faceannvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+/* faceanncost.c */
+extern void faceanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+								Cost *indexStartupCost, Cost *indexTotalCost,
+								Selectivity *indexSelectivity, double *indexCorrelation,
+								double *indexPages);
+
+#endif							/* FACEANN_H */

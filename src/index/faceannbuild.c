@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * faceannbuild.c
+ *	  Building a faceann index.
+ *
+ * The build has three phases, each reported in pg_stat_progress_create_index:
+ *
+ * 1. "sampling table": one heap scan counts the indexable rows and keeps a
+ *    uniform reservoir sample of their vectors (Algorithm R with a fixed
+ *    seed, so a rebuild of the same table gives the same index).  The
+ *    sample is bounded by maintenance_work_mem.
+ * 2. "training centroids": k-means (sgemm-based, src/core/ann_kmeans.c) on
+ *    up to SAMPLES_PER_LIST vectors per list.  The metapage, centroid pages,
+ *    directory pages and one empty code page and vector page per list are
+ *    then written and WAL-logged as whole pages.
+ * 3. "loading tuples": a second heap scan assigns vectors to their nearest
+ *    centroid in batches (one sgemm per batch) and appends each through the
+ *    ordinary insert path, FaceAnnInsertPrepared, which WAL-logs it.
+ *
+ * Lists: the reloption, or 0 = about one list per 1000 rows (at least 1).
+ * An empty table gets one list with a zero centroid; such an index works
+ * (it is a flat scan) but should be rebuilt once the table is loaded.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "pgstat.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "embedding.h"
+#include "faceann.h"
+
+#define SAMPLES_PER_LIST	50
+#define MAX_SAMPLE			(256 * 1024)
+#define KMEANS_ITERS		10
+#define ASSIGN_BATCH		1024
+#define ROTATION_SEED		UINT64CONST(0x66616365616e6e31)	/* "faceann1" */
+
+typedef struct FaceAnnBuildState
+{
+	Relation	heap;
+	Relation	index;
+	int			metric;
+	int			dim;			/* 0 until the first vector */
+	double		reltuples;		/* heap tuples seen */
+	double		indtuples;		/* tuples indexed */
+
+	/* phase 1: reservoir */
+	float	   *sample;
+	int64		sampleCap;
+	int64		nsample;
+	int64		nseen;			/* indexable vectors seen */
+	uint64		rng;
+	float	   *tmpvec;
+
+	/* phase 3: assignment batch */
+	FaceAnnCache cache;
+	float	   *batch;
+	ItemPointerData *tids;
+	int			nbatch;
+	float	   *scratch;
+	int32	   *assign;
+	MemoryContext tmpCtx;
+} FaceAnnBuildState;
+
+static uint64
+NextRandom(uint64 *state)
+{
+	uint64		z = (*state += UINT64CONST(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static int
+AutoLists(double n)
+{
+	return (int) Max(1, Min(FACEANN_MAX_LISTS, rint(n / 1000.0)));
+}
+
+/* Phase 1 callback: count, check dimensions, reservoir-sample. */
+static void
+SampleCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			   bool tupleIsAlive, void *arg)
+{
+	FaceAnnBuildState *bs = (FaceAnnBuildState *) arg;
+	FaceAnnCacheData tmp;
+	int64		slot;
+
+	bs->reltuples++;
+	if (isnull[0])
+		return;
+
+	if (bs->dim == 0)
+	{
+		FaceEmbedding *e = DatumGetFaceEmbedding(values[0]);
+
+		bs->dim = FaceAnnCheckDim(e->dim);
+		bs->sampleCap = Min(MAX_SAMPLE, (int64) maintenance_work_mem * 1024L / 2 / (sizeof(float) * bs->dim));
+		bs->sampleCap = Max(bs->sampleCap, 1);
+		bs->sample = palloc_extended(sizeof(float) * bs->dim * bs->sampleCap, MCXT_ALLOC_HUGE);
+		bs->tmpvec = palloc(sizeof(float) * bs->dim);
+	}
+
+	tmp.dim = bs->dim;
+	if (!FaceAnnLoadVector(index, &tmp, bs->metric, values[0], bs->tmpvec))
+		return;					/* cosine zero vector: not indexed, not sampled */
+
+	/* reservoir: the n-th vector goes to slot n while filling, then to a random slot */
+	slot = bs->nseen < bs->sampleCap ? bs->nseen
+		: (int64) (NextRandom(&bs->rng) % (uint64) (bs->nseen + 1));
+	bs->nseen++;
+	if (slot < bs->sampleCap)
+	{
+		memcpy(bs->sample + slot * bs->dim, bs->tmpvec, sizeof(float) * bs->dim);
+		bs->nsample = Max(bs->nsample, slot + 1);
+	}
+}
+
+/*
+ * Write the empty structure into fork: metapage, centroids, directory and
+ * one code page and one vector page per list; WAL-logged as whole pages
+ * (always for the init fork, which must survive a crash).
+ */
+static void
+WriteStructure(Relation index, ForkNumber fork, int metric, int dim, int nlists,
+			   const float *centroids)
+{
+	int			cperPage = dim > 0 ? (int) (FaceAnnPageAvail / (sizeof(float) * dim)) : 1;
+	int			ncpages = (nlists + cperPage - 1) / cperPage;
+	int			ndpages = (nlists + FACEANN_LISTS_PER_PAGE - 1) / FACEANN_LISTS_PER_PAGE;
+	Buffer		buf;
+	Page		page;
+	FaceAnnMetaPage meta;
+	BlockNumber dirStart = 1 + ncpages;
+	BlockNumber nextFree = dirStart + ndpages;
+
+	buf = FaceAnnNewBuffer(index, fork);
+	Assert(BufferGetBlockNumber(buf) == FACEANN_METAPAGE_BLKNO);
+	page = BufferGetPage(buf);
+	FaceAnnInitPage(page, FACEANN_PAGE_META);
+	meta = FaceAnnPageGetMeta(page);
+	meta->magic = FACEANN_MAGIC;
+	meta->version = FACEANN_VERSION;
+	meta->dim = dim;
+	meta->pdim = dim > 0 ? fc_ann_padded_dim(dim) : 0;
+	meta->metric = metric;
+	meta->nlists = nlists;
+	meta->seed = ROTATION_SEED;
+	meta->centroidStart = 1;
+	meta->dirStart = dirStart;
+	meta->nCentroidPages = ncpages;
+	meta->nDirPages = ndpages;
+	((PageHeader) page)->pd_lower = (char *) meta + sizeof(FaceAnnMetaPageData) - (char *) page;
+	MarkBufferDirty(buf);
+	UnlockReleaseBuffer(buf);
+
+	for (int p = 0; p < ncpages; p++)
+	{
+		int			n = Min(cperPage, nlists - p * cperPage);
+
+		buf = FaceAnnNewBuffer(index, fork);
+		page = BufferGetPage(buf);
+		FaceAnnInitPage(page, FACEANN_PAGE_CENTROID);
+		if (dim > 0)
+		{
+			memcpy(FaceAnnPageData(page), centroids + (size_t) p * cperPage * dim,
+				   sizeof(float) * dim * n);
+			((PageHeader) page)->pd_lower += sizeof(float) * dim * n;
+		}
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* list l owns blocks nextFree + 2l (code head) and nextFree + 2l + 1 (vector head) */
+	for (int p = 0; p < ndpages; p++)
+	{
+		int			n = Min(FACEANN_LISTS_PER_PAGE, nlists - p * FACEANN_LISTS_PER_PAGE);
+		FaceAnnListData *lists;
+
+		buf = FaceAnnNewBuffer(index, fork);
+		page = BufferGetPage(buf);
+		FaceAnnInitPage(page, FACEANN_PAGE_DIR);
+		lists = (FaceAnnListData *) FaceAnnPageData(page);
+		for (int i = 0; i < n; i++)
+		{
+			int			l = p * FACEANN_LISTS_PER_PAGE + i;
+
+			lists[i].codeHead = lists[i].codeInsert = nextFree + 2 * l;
+			lists[i].vecHead = lists[i].vecInsert = nextFree + 2 * l + 1;
+		}
+		((PageHeader) page)->pd_lower += sizeof(FaceAnnListData) * n;
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+
+	for (int l = 0; l < nlists; l++)
+	{
+		buf = FaceAnnNewBuffer(index, fork);
+		Assert(BufferGetBlockNumber(buf) == nextFree + 2 * l);
+		FaceAnnInitPage(BufferGetPage(buf), FACEANN_PAGE_CODE);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+		buf = FaceAnnNewBuffer(index, fork);
+		FaceAnnInitPage(BufferGetPage(buf), FACEANN_PAGE_VEC);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+
+	if (fork == INIT_FORKNUM || RelationNeedsWAL(index))
+		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
+}
+
+/* Assign the batch to lists with one sgemm and insert every vector. */
+static void
+FlushBatch(FaceAnnBuildState *bs)
+{
+	FaceAnnCache cache = bs->cache;
+	MemoryContext oldcxt = MemoryContextSwitchTo(bs->tmpCtx);
+	FaceAnnPrepared p;
+
+	fc_ann_assign(bs->batch, bs->nbatch, cache->dim, cache->centroids, cache->cnorm2,
+				  cache->nlists, bs->scratch, bs->assign);
+	p.code = palloc(cache->codeSize);
+	p.vec = palloc(cache->vecSize);
+	for (int i = 0; i < bs->nbatch; i++)
+	{
+		FaceAnnEncode(cache, bs->batch + (size_t) i * cache->dim, bs->assign[i], &p);
+		FaceAnnInsertPrepared(bs->index, cache, &p, &bs->tids[i]);
+	}
+	bs->indtuples += bs->nbatch;
+	bs->nbatch = 0;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(bs->tmpCtx);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Phase 3 callback: queue the vector; flush full batches. */
+static void
+LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			 bool tupleIsAlive, void *arg)
+{
+	FaceAnnBuildState *bs = (FaceAnnBuildState *) arg;
+
+	if (isnull[0])
+		return;
+	if (!FaceAnnLoadVector(index, bs->cache, bs->metric, values[0],
+						   bs->batch + (size_t) bs->nbatch * bs->cache->dim))
+		return;
+	bs->tids[bs->nbatch++] = *tid;
+	if (bs->nbatch == ASSIGN_BATCH)
+		FlushBatch(bs);
+}
+
+static int
+KmeansInterrupted(void *ctx)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+static void *
+PallocHuge(void *ctx, size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+PfreeAny(void *ctx, void *ptr)
+{
+	pfree(ptr);
+}
+
+/* Train nlists centroids on the sample; ERRORs on failure or cancel. */
+static float *
+TrainCentroids(FaceAnnBuildState *bs, int nlists)
+{
+	fc_allocator alloc = {PallocHuge, PfreeAny, NULL};
+	fc_hooks	hooks = {&alloc, KmeansInterrupted, NULL};
+	fc_error	err;
+	float	   *centroids = palloc_extended(sizeof(float) * nlists * bs->dim, MCXT_ALLOC_HUGE);
+	int64		n = Min(bs->nsample, (int64) SAMPLES_PER_LIST * nlists);
+
+	if (fc_ann_kmeans(bs->sample, n, bs->dim, nlists, KMEANS_ITERS,
+					  bs->metric != FACEANN_METRIC_L2, ROTATION_SEED, centroids,
+					  &hooks, &err) != FC_OK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(err.status == FC_ERR_NOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INTERNAL_ERROR),
+				 errmsg("faceann build failed: %s", err.message)));
+	}
+	return centroids;
+}
+
+IndexBuildResult *
+faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	FaceAnnBuildState bs;
+	int			nlists;
+	float	   *centroids;
+	FaceAnnOptions *opts = (FaceAnnOptions *) index->rd_options;
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+
+	memset(&bs, 0, sizeof(bs));
+	bs.heap = heap;
+	bs.index = index;
+	bs.metric = FaceAnnGetMetric(index);
+	bs.rng = ROTATION_SEED;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_SAMPLE);
+	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
+
+	nlists = opts && opts->lists > 0 ? opts->lists : AutoLists((double) bs.nseen);
+	nlists = (int) Max(1, Min(nlists, bs.nsample));
+	if (bs.dim == 0)
+		bs.dim = FaceAnnTypmodDim(index);
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_KMEANS);
+	if (bs.nsample > 0)
+		centroids = TrainCentroids(&bs, nlists);
+	else
+		centroids = palloc0(sizeof(float) * Max(bs.dim, 1));
+	if (bs.sample)
+		pfree(bs.sample);
+	WriteStructure(index, MAIN_FORKNUM, bs.metric, bs.dim, nlists, centroids);
+	pfree(centroids);
+
+	if (bs.nseen > 0)
+	{
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_LOAD);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs.nseen);
+		bs.cache = FaceAnnGetCache(index);
+		bs.batch = palloc(sizeof(float) * ASSIGN_BATCH * bs.dim);
+		bs.tids = palloc(sizeof(ItemPointerData) * ASSIGN_BATCH);
+		bs.scratch = palloc_extended(sizeof(float) * ASSIGN_BATCH * nlists, MCXT_ALLOC_HUGE);
+		bs.assign = palloc(sizeof(int32) * ASSIGN_BATCH);
+		bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "faceann build", ALLOCSET_DEFAULT_SIZES);
+		table_index_build_scan(heap, index, indexInfo, true, true, LoadCallback, &bs, NULL);
+		if (bs.nbatch > 0)
+			FlushBatch(&bs);
+		MemoryContextDelete(bs.tmpCtx);
+	}
+
+	result = palloc(sizeof(IndexBuildResult));
+	result->heap_tuples = bs.reltuples;
+	result->index_tuples = bs.indtuples;
+	return result;
+}
+
+/* The init fork of an UNLOGGED index: one list, zero centroid. */
+void
+faceannbuildempty(Relation index)
+{
+	int			dim = FaceAnnTypmodDim(index);
+	float	   *centroid = palloc0(sizeof(float) * Max(dim, 1));
+
+	WriteStructure(index, INIT_FORKNUM, FaceAnnGetMetric(index), FaceAnnCheckDim(dim), 1, centroid);
+}

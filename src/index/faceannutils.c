@@ -1,0 +1,342 @@
+/*-------------------------------------------------------------------------
+ *
+ * faceannutils.c
+ *	  faceann page helpers, the per-backend cache of centroids and chain
+ *	  heads, and the conversion of a face_embedding into index entries.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/generic_xlog.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "distance.h"
+#include "embedding.h"
+#include "faceann.h"
+
+/* Which metric the index's opclass orders by (support function 1). */
+int
+FaceAnnGetMetric(Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, FACEANN_SUPPORT_PROC);
+	int			metric = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+
+	if (metric < FACEANN_METRIC_L2 || metric > FACEANN_METRIC_IP)
+		elog(ERROR, "faceann support function returned unknown metric %d", metric);
+	return metric;
+}
+
+/* Format an empty page of the given kind. */
+void
+FaceAnnInitPage(Page page, uint16 page_id)
+{
+	FaceAnnPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(FaceAnnPageOpaqueData));
+	opaque = FaceAnnPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->count = 0;
+	opaque->page_id = page_id;
+}
+
+/*
+ * Extend fork by one page.  Returns the new buffer pinned and exclusively
+ * locked; the caller initialises it (its content is all zeroes).
+ */
+Buffer
+FaceAnnNewBuffer(Relation index, ForkNumber fork)
+{
+	Buffer		buf;
+	bool		needLock = !RELATION_IS_LOCAL(index);
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/* ERROR (index corrupted) unless page is a faceann page of the given kind. */
+void
+FaceAnnCheckPage(Relation index, Page page, BlockNumber blkno, uint16 page_id)
+{
+	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(FaceAnnPageOpaqueData)) ||
+		FaceAnnPageGetOpaque(page)->page_id != page_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("Expected a page of kind 0x%04X.", page_id),
+				 errhint("Please REINDEX it.")));
+}
+
+/* dim, or ERROR if the index cannot hold vectors of that many dimensions. */
+int
+FaceAnnCheckDim(int dim)
+{
+	if (dim > FACEANN_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("faceann indexes support at most %d dimensions, not %d",
+						FACEANN_MAX_DIM, dim)));
+	return dim;
+}
+
+/* The dimension declared by the column's typmod, or 0 if none. */
+int
+FaceAnnTypmodDim(Relation index)
+{
+	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+
+	return typmod > 0 ? typmod : 0;
+}
+
+/*
+ * Read the metapage, centroids and chain heads.  Cached in rd_amcache once
+ * the dimension is known (everything read here is immutable from then on);
+ * before that a fresh palloc'd copy is returned each time.
+ */
+FaceAnnCache
+FaceAnnGetCache(Relation index)
+{
+	FaceAnnCache cache;
+	Buffer		buf;
+	Page		page;
+	FaceAnnMetaPage meta;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+
+	if (index->rd_amcache != NULL)
+		return (FaceAnnCache) index->rd_amcache;
+
+	buf = ReadBuffer(index, FACEANN_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	FaceAnnCheckPage(index, page, FACEANN_METAPAGE_BLKNO, FACEANN_PAGE_META);
+	meta = FaceAnnPageGetMeta(page);
+	if (meta->magic != FACEANN_MAGIC || meta->version != FACEANN_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a faceann index of version %d",
+						RelationGetRelationName(index), FACEANN_VERSION),
+				 errhint("Please REINDEX it.")));
+
+	cxt = meta->dim > 0 ? index->rd_indexcxt : CurrentMemoryContext;
+	oldcxt = MemoryContextSwitchTo(cxt);
+	cache = palloc0(sizeof(FaceAnnCacheData));
+	cache->dim = meta->dim;
+	cache->pdim = meta->pdim;
+	cache->metric = meta->metric;
+	cache->nlists = meta->nlists;
+	cache->seed = meta->seed;
+	cache->dirStart = meta->dirStart;
+	cache->codeSize = FACEANN_CODE_SIZE(cache->pdim);
+	cache->vecSize = FACEANN_VEC_SIZE(cache->dim);
+	cache->codePerPage = (int) (FaceAnnPageAvail / cache->codeSize);
+	cache->vecPerPage = cache->dim > 0 ? (int) (FaceAnnPageAvail / cache->vecSize) : 0;
+	cache->centroids = palloc0(sizeof(float) * cache->nlists * Max(cache->dim, 1));
+	cache->cnorm2 = palloc0(sizeof(float) * cache->nlists);
+	cache->codeHead = palloc(sizeof(BlockNumber) * cache->nlists);
+	cache->vecHead = palloc(sizeof(BlockNumber) * cache->nlists);
+	MemoryContextSwitchTo(oldcxt);
+	UnlockReleaseBuffer(buf);
+
+	if (cache->dim > 0)
+	{
+		int			perPage = (int) (FaceAnnPageAvail / (sizeof(float) * cache->dim));
+
+		for (int l = 0; l < cache->nlists; l += perPage)
+		{
+			BlockNumber blkno = meta->centroidStart + l / perPage;
+			int			n = Min(perPage, cache->nlists - l);
+
+			buf = ReadBuffer(index, blkno);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_CENTROID);
+			memcpy(cache->centroids + (size_t) l * cache->dim, FaceAnnPageData(page),
+				   sizeof(float) * cache->dim * n);
+			UnlockReleaseBuffer(buf);
+		}
+		fc_ann_norms(cache->centroids, cache->nlists, cache->dim, cache->cnorm2);
+	}
+
+	for (int l = 0; l < cache->nlists; l += FACEANN_LISTS_PER_PAGE)
+	{
+		BlockNumber blkno = cache->dirStart + l / FACEANN_LISTS_PER_PAGE;
+		int			n = Min(FACEANN_LISTS_PER_PAGE, cache->nlists - l);
+		FaceAnnListData *lists;
+
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_DIR);
+		lists = (FaceAnnListData *) FaceAnnPageData(page);
+		for (int i = 0; i < n; i++)
+		{
+			cache->codeHead[l + i] = lists[i].codeHead;
+			cache->vecHead[l + i] = lists[i].vecHead;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	if (cache->dim > 0)
+		index->rd_amcache = cache;
+	return cache;
+}
+
+/*
+ * Record the dimension of an index built empty without a typmod, on its
+ * first insert: sets it in the metapage and writes the single zero centroid.
+ * A no-op if another backend got there first.
+ */
+void
+FaceAnnSetDim(Relation index, int dim)
+{
+	Buffer		metabuf,
+				cbuf;
+	GenericXLogState *state;
+	FaceAnnMetaPage meta;
+	Page		page;
+
+	metabuf = ReadBuffer(index, FACEANN_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = FaceAnnPageGetMeta(BufferGetPage(metabuf));
+	if (meta->dim != 0)
+	{
+		UnlockReleaseBuffer(metabuf);
+		return;
+	}
+	Assert(meta->nlists == 1);
+	cbuf = ReadBuffer(index, meta->centroidStart);
+	LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+
+	state = GenericXLogStart(index);
+	meta = FaceAnnPageGetMeta(GenericXLogRegisterBuffer(state, metabuf, 0));
+	meta->dim = dim;
+	meta->pdim = fc_ann_padded_dim(dim);
+	page = GenericXLogRegisterBuffer(state, cbuf, 0);
+	memset(FaceAnnPageData(page), 0, sizeof(float) * dim);
+	((PageHeader) page)->pd_lower = (char *) FaceAnnPageData(page) + sizeof(float) * dim - (char *) page;
+	GenericXLogFinish(state);
+
+	UnlockReleaseBuffer(cbuf);
+	UnlockReleaseBuffer(metabuf);
+	/* the relcache entry must be rebuilt by everyone; ours is simply dropped */
+	index->rd_amcache = NULL;
+}
+
+/*
+ * Copy an embedding into out[dim] the way the index stores it (normalised
+ * for cosine).  Returns false if the vector is not indexed (cosine and zero
+ * norm).  ERROR if its dimension differs from the index's.
+ */
+bool
+FaceAnnLoadVector(Relation index, FaceAnnCache cache, int metric, Datum value, float *out)
+{
+	FaceEmbedding *e = DatumGetFaceEmbedding(value);
+
+	if (e->dim != cache->dim)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", cache->dim, e->dim),
+				 errdetail("Index \"%s\" holds %d-dimensional embeddings.",
+						   RelationGetRelationName(index), cache->dim)));
+	memcpy(out, e->x, sizeof(float) * e->dim);
+	if ((Pointer) e != DatumGetPointer(value))
+		pfree(e);
+
+	if (metric == FACEANN_METRIC_COSINE)
+	{
+		double		n2 = 0;
+
+		for (int i = 0; i < cache->dim; i++)
+			n2 += (double) out[i] * out[i];
+		if (n2 == 0 || !isfinite(n2))
+			return false;
+		for (int i = 0; i < cache->dim; i++)
+			out[i] = (float) (out[i] / sqrt(n2));
+	}
+	return true;
+}
+
+/* The list whose centroid is nearest to x in L2 (ties to the lower list). */
+int
+FaceAnnNearestList(FaceAnnCache cache, const float *x)
+{
+	int			best = 0;
+	float		bestd = INFINITY;
+
+	for (int l = 0; l < cache->nlists; l++)
+	{
+		float		d = face_l2_squared(x, cache->centroids + (size_t) l * cache->dim, cache->dim);
+
+		if (d < bestd)
+		{
+			bestd = d;
+			best = l;
+		}
+	}
+	return best;
+}
+
+/*
+ * Fill p (whose code and vec buffers the caller allocated, codeSize and
+ * vecSize bytes) for vector x in list: the 1-bit code of the rotated residual
+ * and the fp16 copy.  The TID and the vector location are set on insert.
+ */
+void
+FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
+{
+	float	   *r = palloc(sizeof(float) * cache->dim);
+	float	   *u = palloc(sizeof(float) * cache->pdim);
+	const float *c = cache->centroids + (size_t) list * cache->dim;
+	float		maxabs = 0;
+
+	for (int i = 0; i < cache->dim; i++)
+		r[i] = x[i] - c[i];
+	fc_ann_rotate(r, cache->dim, cache->pdim, cache->seed, u);
+	memset(p->code, 0, cache->codeSize);
+	fc_ann_encode(u, cache->pdim, p->code->bits, &p->code->nr2, &p->code->k);
+
+	/* fp16 with a per-vector scale, so any float4 range fits without overflow */
+	for (int i = 0; i < cache->dim; i++)
+		maxabs = fmaxf(maxabs, fabsf(x[i]));
+	memset(p->vec, 0, cache->vecSize);
+	p->vec->scale = maxabs > 0 ? maxabs : 1.0f;
+	fc_ann_to_half(p->vec->half, x, 1.0f / p->vec->scale, cache->dim);
+	p->list = list;
+	pfree(r);
+	pfree(u);
+}
+
+/* out[dim] := the vector stored in slot v. */
+float *
+FaceAnnDecodeVec(FaceAnnCache cache, FaceAnnVec v, float *out)
+{
+	fc_ann_from_half(out, v->half, cache->dim);
+	for (int i = 0; i < cache->dim; i++)
+		out[i] *= v->scale;
+	return out;
+}
+
+/* Copy list's directory entry (takes and releases a share lock on its page). */
+void
+FaceAnnReadList(Relation index, FaceAnnCache cache, int list, FaceAnnListData *out)
+{
+	BlockNumber blkno = cache->dirStart + list / FACEANN_LISTS_PER_PAGE;
+	Buffer		buf = ReadBuffer(index, blkno);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_DIR);
+	*out = ((FaceAnnListData *) FaceAnnPageData(page))[list % FACEANN_LISTS_PER_PAGE];
+	UnlockReleaseBuffer(buf);
+}
