@@ -35,7 +35,7 @@ SELECT embed('\x47494638396101000100800000000000ffffff21f90401000000002c00000000
 SELECT embed(overlay(img PLACING '\x4e204e20'::bytea FROM position('\xffc0'::bytea IN img) + 5)) FROM good;
 
 -- face.max_pixels applies to real photos too (sample1 is 1920 x 1280)
-SET face.max_pixels = 2000000;
+SET face.max_pixels = 2500000;
 SELECT dims(embed(img)) FROM good;
 SET face.max_pixels = 1000000;
 SELECT dims(embed(img)) FROM good;

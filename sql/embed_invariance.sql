@@ -1,7 +1,7 @@
 -- embed_invariance: a face's embedding survives re-encoding (JPEG quality 50),
 -- downscaling to half size (PNG), a shift of a few pixels, and EXIF rotation:
 -- each face of each sample photo has a face in the altered photo within 0.35
--- of it (same-person threshold 0.6; different people here are > 0.6 apart).
+-- of it (same-person threshold 0.6; different people in these photos are > 0.55 apart).
 -- The altered copies are written by "face-cli --variants" during "make models".
 LOAD 'face';  -- defines the face.* settings
 SELECT current_setting('face.model_dir') || '/samples/' AS dir \gset
