@@ -2,6 +2,7 @@
 -- a = [1,2,3], b = [1,2,5]: a-b = [0,0,-2], a.b = 20, |a|^2 = 14, |b|^2 = 30
 SELECT '[1,2,3]'::face_embedding <-> '[1,2,5]' AS l2;
 SELECT l2_distance('[1,2,3]', '[1,2,5]');
+SELECT face_embedding_l2_squared_distance('[1,2,3]', '[1,2,5]');
 SELECT '[0,0]'::face_embedding <-> '[3,4]' AS l2_345;
 SELECT '[1,2,3]'::face_embedding <#> '[1,2,5]' AS neg_ip;
 SELECT inner_product('[1,2,3]', '[1,2,5]');
@@ -55,7 +56,7 @@ SELECT count(*) AS checked,
 	WHERE p.prokind = 'f' AND p.proname IN ('face_embedding_in', 'face_embedding_out',
 		'face_embedding_typmod_in', 'face_embedding_typmod_out', 'face_embedding_recv',
 		'face_embedding_send', 'face_embedding', 'face_embedding_model', 'face_embedding_with_model',
-		'l2_distance', 'inner_product', 'face_embedding_negative_inner_product', 'cosine_distance',
+		'l2_distance', 'face_embedding_l2_squared_distance', 'inner_product', 'face_embedding_negative_inner_product', 'cosine_distance',
 		'l1_distance', 'l2_norm', 'l2_normalize', 'dims', 'face_embedding_add', 'face_embedding_sub',
 		'face_distance_isa', 'array_to_face_embedding', 'face_embedding_to_float4',
 		'face_embedding_to_float8', 'face_embedding_accum', 'face_embedding_combine',
@@ -63,3 +64,41 @@ SELECT count(*) AS checked,
 		'face_embedding_eq', 'face_embedding_ne', 'face_embedding_ge', 'face_embedding_gt',
 		'face_embedding_cmp', 'face_embedding_hash', 'face_embedding_hash_extended');
 SELECT face_distance_isa() IN ('avx512', 'avx2', 'scalar') AS isa_known;
+
+-- face.distance_isa: every ISA this CPU runs gives the scalar kernels' answers
+CREATE TEMP TABLE isa_v AS
+	SELECT i, n, (SELECT array_agg(sin(i * 7 + j)) FROM generate_series(1, n) j)::face_embedding AS a,
+		(SELECT array_agg(cos(i * 3 + j * 2)) FROM generate_series(1, n) j)::face_embedding AS b
+	FROM generate_series(1, 40) i, unnest(ARRAY[1, 5, 16, 17, 33, 128, 129, 2048]) n;
+SET face.distance_isa = 'scalar';
+SHOW face.distance_isa;
+SELECT face_distance_isa();
+CREATE TEMP TABLE isa_ref AS SELECT i, n, a <-> b AS l2, a <#> b AS ip, a <=> b AS cos, a <+> b AS l1 FROM isa_v;
+DO $$
+DECLARE
+	isa text;
+	bad int;
+BEGIN
+	FOREACH isa IN ARRAY ARRAY['avx2', 'avx512', 'auto'] LOOP
+		BEGIN
+			PERFORM set_config('face.distance_isa', isa, true);
+		EXCEPTION WHEN invalid_parameter_value THEN
+			CONTINUE;			-- not on this CPU
+		END;
+		IF isa <> 'auto' AND face_distance_isa() <> isa THEN
+			RAISE EXCEPTION 'face.distance_isa = % selected %', isa, face_distance_isa();
+		END IF;
+		SELECT count(*) INTO bad FROM isa_v JOIN isa_ref r USING (i, n)
+			WHERE abs((a <-> b) - r.l2) > 1e-5 * r.l2 + 1e-6
+			   OR abs((a <#> b) - r.ip) > 1e-5 * n + 1e-6
+			   OR abs((a <=> b) - r.cos) > 1e-5
+			   OR abs((a <+> b) - r.l1) > 1e-5 * r.l1 + 1e-6;
+		IF bad > 0 THEN
+			RAISE EXCEPTION '% kernels disagree with scalar on % pairs', isa, bad;
+		END IF;
+	END LOOP;
+END $$;
+RESET face.distance_isa;
+SELECT current_setting('face.distance_isa') AS after_reset;
+SET face.distance_isa = 'sse9';
+DROP TABLE isa_v, isa_ref;

@@ -18,11 +18,14 @@
 #include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 
 #include "distance.h"
 #include "embedding.h"
+#include "face.h"
 
 PG_FUNCTION_INFO_V1(face_embedding_l2_distance);
+PG_FUNCTION_INFO_V1(face_embedding_l2_squared_distance);
 PG_FUNCTION_INFO_V1(face_embedding_inner_product);
 PG_FUNCTION_INFO_V1(face_embedding_negative_inner_product);
 PG_FUNCTION_INFO_V1(face_embedding_cosine_distance);
@@ -42,6 +45,69 @@ PG_FUNCTION_INFO_V1(face_embedding_cmp);
 PG_FUNCTION_INFO_V1(face_embedding_hash);
 PG_FUNCTION_INFO_V1(face_embedding_hash_extended);
 PG_FUNCTION_INFO_V1(face_distance_isa_name);
+
+/*
+ * face.distance_isa: which kernels the distances use.  "auto" (the default)
+ * is the best the CPU supports; naming one is for benchmarks and for
+ * checking that every ISA gives the same answers.
+ */
+enum
+{
+	FACE_ISA_AUTO, FACE_ISA_AVX512, FACE_ISA_AVX2, FACE_ISA_SCALAR
+};
+
+static const struct config_enum_entry face_isa_options[] = {
+	{"auto", FACE_ISA_AUTO, false},
+	{"avx512", FACE_ISA_AVX512, false},
+	{"avx2", FACE_ISA_AVX2, false},
+	{"scalar", FACE_ISA_SCALAR, false},
+	{NULL, 0, false}
+};
+
+static int	face_distance_isa_guc = FACE_ISA_AUTO;
+
+static const char *
+isa_name(int isa)
+{
+	return isa == FACE_ISA_AUTO ? face_distance_best_isa() : face_isa_options[isa].name;
+}
+
+static bool
+check_distance_isa(int *newval, void **extra, GucSource source)
+{
+	if (face_distance_kernels(isa_name(*newval)) == NULL)
+	{
+		GUC_check_errdetail("This CPU cannot run the %s kernels; it supports up to %s.",
+							isa_name(*newval), face_distance_best_isa());
+		return false;
+	}
+	return true;
+}
+
+static void
+assign_distance_isa(int newval, void *extra)
+{
+	/* cannot fail: the check hook verified the ISA is available */
+	face_distance_select(isa_name(newval));
+}
+
+/* Called from _PG_init: choose the kernels, define face.distance_isa */
+void
+FaceEmbeddingInit(void)
+{
+	face_distance_init();
+	DefineCustomEnumVariable("face.distance_isa",
+							 "Instruction set of the distance kernels.",
+							 "auto picks the best this CPU supports (avx512, avx2 or scalar).",
+							 &face_distance_isa_guc,
+							 FACE_ISA_AUTO,
+							 face_isa_options,
+							 PGC_USERSET,
+							 0,
+							 check_distance_isa,
+							 assign_distance_isa,
+							 NULL);
+}
 
 /* Distances between two embeddings, shared with the index (see embedding.h) */
 
@@ -97,6 +163,7 @@ sqlname(PG_FUNCTION_ARGS) \
 }
 
 FACE_DISTANCE_FN(face_embedding_l2_distance, FaceEmbeddingL2Distance)
+FACE_DISTANCE_FN(face_embedding_l2_squared_distance, FaceEmbeddingL2Squared)
 FACE_DISTANCE_FN(face_embedding_inner_product, FaceEmbeddingInnerProduct)
 FACE_DISTANCE_FN(face_embedding_negative_inner_product, FaceEmbeddingNegativeInnerProduct)
 FACE_DISTANCE_FN(face_embedding_cosine_distance, FaceEmbeddingCosineDistance)

@@ -10,7 +10,6 @@
 #include "fmgr.h"
 
 #include "compat.h"
-#include "distance.h"
 #include "face.h"
 
 PG_MODULE_MAGIC;
@@ -20,7 +19,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	face_distance_init();
+	FaceEmbeddingInit();
 	FaceEmbedInit();
 	FaceIndexInit();
 	FaceVerifyInit();

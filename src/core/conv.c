@@ -13,8 +13,12 @@
  * A 1x1 stride-1 convolution needs no gathering at all: the input tensor is
  * its own im2col matrix.
  *
- * Bias and activation are applied in one pass over the sgemm output while it
- * is still in cache.
+ * The output is produced in bands of rows whose im2col matrix fits in about
+ * IM2COL_BAND_BYTES, so that the gathered rows are still in the L2 cache
+ * when sgemm packs them (a whole-image im2col of the ResNet's 7x7 stem is
+ * 3 MB, written out to L3 and read back); the small late layers, where the
+ * weights dominate, come out as a single band.  Bias and activation are
+ * applied to each band right after its sgemm, while it is in cache.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,11 +39,25 @@ fc_conv2d_out_shape(const fc_conv2d *conv, int in_h, int in_w,
 	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
 }
 
+#define IM2COL_BAND_BYTES (256 * 1024)
+
 /* True when the input tensor can be fed to sgemm as is. */
 static int
 is_pointwise(const fc_conv2d *conv)
 {
 	return conv->kh == 1 && conv->kw == 1 && conv->stride == 1;
+}
+
+/* Output rows per im2col band for an output ow pixels wide (>= 1). */
+static int
+band_rows(const fc_conv2d *conv, int oh, int ow)
+{
+	size_t		row_bytes = (size_t) ow * conv->kh * conv->kw * conv->cin * sizeof(float);
+	size_t		rows = IM2COL_BAND_BYTES / row_bytes;
+
+	if (rows < 1)
+		rows = 1;
+	return rows < (size_t) oh ? (int) rows : oh;
 }
 
 size_t
@@ -51,15 +69,17 @@ fc_conv2d_scratch(const fc_conv2d *conv, int in_h, int in_w)
 	if (is_pointwise(conv))
 		return 0;
 	fc_conv2d_out_shape(conv, in_h, in_w, &oh, &ow);
-	return (size_t) oh * ow * conv->kh * conv->kw * conv->cin;
+	if (oh <= 0 || ow <= 0)
+		return 0;
+	return (size_t) band_rows(conv, oh, ow) * ow * conv->kh * conv->kw * conv->cin;
 }
 
 /*
- * Gather the im2col matrix of conv over in into cols: one row of
- * kh*kw*cin floats per output pixel, in output raster order.
+ * Gather the im2col matrix of conv over in for output rows [oy0, oy1) into
+ * cols: one row of kh*kw*cin floats per output pixel, in raster order.
  */
 static void
-im2col(const fc_conv2d *conv, const fc_tensor *in, int oh, int ow,
+im2col(const fc_conv2d *conv, const fc_tensor *in, int oy0, int oy1, int ow,
 	   int pad_top, int pad_left, float *cols)
 {
 	const int	kh = conv->kh,
@@ -69,7 +89,7 @@ im2col(const fc_conv2d *conv, const fc_tensor *in, int oh, int ow,
 	const size_t krow = (size_t) kw * cin;	/* floats per kernel row */
 	float	   *dst = cols;
 
-	for (int oy = 0; oy < oh; oy++)
+	for (int oy = oy0; oy < oy1; oy++)
 	{
 		for (int ox = 0; ox < ow; ox++)
 		{
@@ -114,9 +134,9 @@ fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 	int			oh,
 				ow,
 				pad_top,
-				pad_left;
-	const float *a;
-	int			k;
+				pad_left,
+				band,
+				k;
 
 	assert(in->c == conv->cin);
 	oh = fc_out_dim(in->h, conv->kh, conv->stride, conv->padding, &pad_top);
@@ -125,26 +145,34 @@ fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 	assert(out->data != in->data);
 
 	k = conv->kh * conv->kw * conv->cin;
-	if (is_pointwise(conv))
-		a = in->data;
-	else
+	band = is_pointwise(conv) ? oh : band_rows(conv, oh, ow);
+	for (int oy0 = 0; oy0 < oh; oy0 += band)
 	{
-		assert(scratch != NULL);
-		im2col(conv, in, oh, ow, pad_top, pad_left, scratch);
-		a = scratch;
-	}
+		int			rows = oy0 + band <= oh ? band : oh - oy0;
+		size_t		m = (size_t) rows * ow;
+		float	   *c = out->data + (size_t) oy0 * ow * conv->cout;
+		const float *a;
 
-	/* out[oh*ow][cout] = cols[oh*ow][k] x filters[k][cout] */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-				oh * ow, conv->cout, k,
-				1.0f, a, k, conv->filters, conv->cout,
-				0.0f, out->data, conv->cout);
+		if (is_pointwise(conv))
+			a = in->data;
+		else
+		{
+			assert(scratch != NULL);
+			im2col(conv, in, oy0, oy0 + rows, ow, pad_top, pad_left, scratch);
+			a = scratch;
+		}
+
+		/* out band [m][cout] = cols [m][k] x filters [k][cout] */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+					m, conv->cout, k,
+					1.0f, a, k, conv->filters, conv->cout,
+					0.0f, c, conv->cout);
+		fc_bias_activate(c, m, conv->cout, conv->bias, conv->act, conv->slope);
+	}
 
 	out->h = oh;
 	out->w = ow;
 	out->c = conv->cout;
-	fc_bias_activate(out->data, (size_t) oh * ow, conv->cout, conv->bias,
-					 conv->act, conv->slope);
 }
 
 void

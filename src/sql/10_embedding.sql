@@ -45,6 +45,9 @@ CREATE FUNCTION face_embedding_with_model(face_embedding, integer) RETURNS face_
 -- distances
 CREATE FUNCTION l2_distance(face_embedding, face_embedding) RETURNS float8
 	AS 'MODULE_PATHNAME', 'face_embedding_l2_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- squared L2, same order as <-> without the sqrt: for index support functions
+CREATE FUNCTION face_embedding_l2_squared_distance(face_embedding, face_embedding) RETURNS float8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION inner_product(face_embedding, face_embedding) RETURNS float8
 	AS 'MODULE_PATHNAME', 'face_embedding_inner_product' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION face_embedding_negative_inner_product(face_embedding, face_embedding) RETURNS float8

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alloc_check.h"
 #include "golden.h"
 #include "landmarks.h"
 
@@ -106,6 +107,28 @@ main(void)
 			  "recognizer weights accepted as landmark net");
 		printf("wrong weights: %s\n", err.message);
 		fc_weights_close(other);
+	}
+
+	/* every allocation failure is FC_ERR_NOMEM and leaks nothing; all freed on success */
+	for (int k = 0;; k++)
+	{
+		alloc_check ac;
+		fc_allocator failing = alloc_check_make(&ac, k);
+		fc_hooks	fh = {&failing, NULL, NULL};
+		fc_landmarks *net;
+		fc_status	st = fc_landmarks_init(w, &fh, &net, &err);
+
+		if (st == FC_OK)
+		{
+			fc_landmarks_free(net);
+			CHECK(ac.live == 0, "%d blocks leaked after free", ac.live);
+			CHECK(k >= 2, "init made only %d allocations", k);
+			break;
+		}
+		CHECK(st == FC_ERR_NOMEM && ac.live == 0,
+			  "allocation %d failing gave status %d with %d blocks live", k, st, ac.live);
+		if (k > 10)
+			break;
 	}
 	fc_weights_close(w);
 	free(px);

@@ -452,6 +452,10 @@ main(void)
 	test_conv_case(35, 35, 32, 64, 3, 3, 2, FC_PAD_VALID, FC_ACT_RELU, 1);	/* ResNet down */
 	test_conv_case(4, 4, 16, 16, 3, 3, 2, FC_PAD_VALID, FC_ACT_NONE, 1);	/* -> 1x1 */
 	test_conv_case(24, 24, 3, 32, 7, 7, 2, FC_PAD_VALID, FC_ACT_RELU, 1);
+	/* big enough for im2col to go in bands of rows, the last one partial */
+	test_conv_case(72, 72, 3, 8, 7, 7, 2, FC_PAD_VALID, FC_ACT_RELU, 1);
+	test_conv_case(40, 40, 32, 16, 3, 3, 1, FC_PAD_SAME, FC_ACT_RELU6, 1);
+	test_conv_case(41, 39, 32, 16, 3, 3, 2, FC_PAD_SAME, FC_ACT_NONE, 1);
 
 	/* depthwise: 3x3 strides 1, 2 both paddings, odd/even, channel counts off the vector width */
 	for (int pad = 0; pad < 2; pad++)
