@@ -4,7 +4,8 @@
 #
 #   bash test/bench/pipeline_bench.sh [runs]        (default 5 timed runs per photo)
 #
-# 1. face-cli --bench: per-stage milliseconds (best and median of the runs, after a
+# 1. face-cli --bench: per-stage wall milliseconds and the whole call's CPU milliseconds
+#    (best and median of the runs, after a
 #    warm-up) of decode, detect, landmarks, align, recognise, and the process's peak RSS.
 # 2. The same photos through embed() in a backend of a private cluster: wall time
 #    per photo and the backend's peak memory (VmHWM).
