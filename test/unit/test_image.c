@@ -27,6 +27,7 @@
 #include <png.h>
 
 #include "image.h"
+#include "netinput.h"
 
 static int	failures;
 
@@ -1130,6 +1131,44 @@ test_resize(void)
 	CHECK(hs.cnt.live == 0, "resize leak");
 }
 
+/*
+ * The detector's network input (netinput.c, face-api's padToSquare +
+ * resizeBilinear) is the same computation as a TF-bilinear resize of the
+ * image on a square zero canvas: check they agree, so either can serve.
+ */
+static void
+test_matches_netinput(void)
+{
+	const int	sizes[][2] = {{37, 23}, {23, 37}, {40, 40}, {1, 5}};
+	harness		hs;
+
+	harness_init(&hs);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (int centered = 0; centered <= 1; centered++)
+		{
+			int			w = sizes[i][0],
+						h = sizes[i][1],
+						side = w > h ? w : h,
+						diff = side - (w > h ? h : w),
+						before = centered ? diff / 2 : 0;
+			uint8_t    *rgb = pattern(w, h);
+			fc_image	img = {w, h, (size_t) w * 3, rgb};
+			fc_region	r = {0, 0, w, h, side, side, w < h ? before : 0, h < w ? before : 0};
+			float		a[50 * 50 * 3],
+						b[50 * 50 * 3];
+			double		maxd = 0;
+			fc_error	err = {0};
+
+			fc_netinput_square(rgb, w, h, w * 3, 50, centered, a);
+			CHECK(fc_image_resize_float(&img, &r, FC_RESIZE_BILINEAR_TF, NULL, b, 50, 50, &err) == FC_OK,
+				  "resize: %s", err.message);
+			for (int k = 0; k < 50 * 50 * 3; k++)
+				maxd = fmax(maxd, fabs(a[k] - b[k]));
+			CHECK(maxd < 1e-3, "%dx%d centered %d: netinput and resize differ by %g", w, h, centered, maxd);
+			free(rgb);
+		}
+}
+
 /* ---- fuzz regressions and seed corpus ---- */
 
 static size_t
@@ -1269,7 +1308,9 @@ main(int argc, char **argv)
 	test_tiny_and_foreign();
 	test_nomem_and_cancel();
 	test_resize();
-	test_fuzz_regressions("test/fuzz/crashes");
+	test_matches_netinput();
+	test_fuzz_regressions("test/fuzz/regressions");
+	test_fuzz_regressions("test/fuzz/crashes");	/* local, not yet triaged */
 
 	printf("test_image: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
 	return failures ? 1 : 0;
