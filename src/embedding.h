@@ -14,8 +14,9 @@
  * matches.  Input functions (text, binary, casts) enforce this; operators
  * rely on it.
  *
- * Files: embedding.c (I/O, typmod, validation), embedding_ops.c (distances,
- * arithmetic, comparison, hashing, casts), embedding_agg.c (avg, sum).
+ * Files: embedding.c (I/O, typmod, model tag, validation), embedding_ops.c
+ * (distances, arithmetic, comparison, hashing, face.distance_isa),
+ * embedding_cast.c (array casts), embedding_agg.c (avg, sum).
  *
  *-------------------------------------------------------------------------
  */
