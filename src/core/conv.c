@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * conv.c
- *	  Dense and depthwise 2-D convolution on NHWC tensors (see layers.h).
+ *	  Dense 2-D convolution on NHWC tensors (see layers.h; the depthwise
+ *	  convolution is in dwconv.c).
  *
  * Dense convolution is lowered to one matrix product, which is where nearly
  * all of the networks' time goes: im2col gathers, for every output pixel,
@@ -173,75 +174,4 @@ fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 	out->h = oh;
 	out->w = ow;
 	out->c = conv->cout;
-}
-
-void
-fc_dwconv2d_out_shape(const fc_dwconv2d *conv, int in_h, int in_w,
-					  int *out_h, int *out_w)
-{
-	*out_h = fc_out_dim(in_h, conv->kh, conv->stride, conv->padding, NULL);
-	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
-}
-
-/*
- * Direct loops: for each output pixel, accumulate the kh*kw taps into its
- * channel vector.  The channel loop is innermost and unit-stride in input,
- * filter and output alike, so it vectorises; the border test is per tap,
- * not per channel.
- */
-FC_MULTIVERSION void
-fc_dwconv2d_forward(const fc_dwconv2d *conv, const fc_tensor *in,
-					fc_tensor *out)
-{
-	const int	c = conv->c,
-				s = conv->stride;
-	int			oh,
-				ow,
-				pad_top,
-				pad_left;
-
-	assert(in->c == c);
-	oh = fc_out_dim(in->h, conv->kh, s, conv->padding, &pad_top);
-	ow = fc_out_dim(in->w, conv->kw, s, conv->padding, &pad_left);
-	assert(oh > 0 && ow > 0);
-	assert(out->data != in->data);
-
-	for (int oy = 0; oy < oh; oy++)
-	{
-		for (int ox = 0; ox < ow; ox++)
-		{
-			float	   *restrict acc = out->data + ((size_t) oy * ow + ox) * c;
-
-			if (conv->bias != NULL)
-				memcpy(acc, conv->bias, c * sizeof(float));
-			else
-				memset(acc, 0, c * sizeof(float));
-
-			for (int ky = 0; ky < conv->kh; ky++)
-			{
-				int			iy = oy * s + ky - pad_top;
-
-				if (iy < 0 || iy >= in->h)
-					continue;
-				for (int kx = 0; kx < conv->kw; kx++)
-				{
-					int			ix = ox * s + kx - pad_left;
-					const float *restrict src;
-					const float *restrict f;
-
-					if (ix < 0 || ix >= in->w)
-						continue;
-					src = in->data + ((size_t) iy * in->w + ix) * c;
-					f = conv->filters + ((size_t) ky * conv->kw + kx) * c;
-					for (int k = 0; k < c; k++)
-						acc[k] += src[k] * f[k];
-				}
-			}
-		}
-	}
-
-	out->h = oh;
-	out->w = ow;
-	out->c = c;
-	fc_activate(out->data, (size_t) oh * ow * c, conv->act, conv->slope);
 }

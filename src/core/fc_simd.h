@@ -24,8 +24,9 @@
 #pragma GCC optimize ("tree-vectorize", "vect-cost-model=dynamic")
 #endif
 
+/* -DFC_NO_MULTIVERSION builds the portable code only (for valgrind, and to test it). */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && \
-	defined(__linux__)
+	defined(__linux__) && !defined(FC_NO_MULTIVERSION)
 #if __has_attribute(target_clones)
 #define FC_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
@@ -33,6 +34,17 @@
 
 #ifndef FC_MULTIVERSION
 #define FC_MULTIVERSION
+#endif
+
+/*
+ * For helpers of an FC_MULTIVERSION function: inlined, they are compiled
+ * once per clone with its instruction set; called, they would run the
+ * portable version.
+ */
+#if defined(__GNUC__)
+#define FC_CLONE_INLINE static inline __attribute__((always_inline))
+#else
+#define FC_CLONE_INLINE static inline
 #endif
 
 #endif							/* FC_SIMD_H */

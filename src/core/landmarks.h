@@ -46,8 +46,8 @@ typedef struct fc_landmarks fc_landmarks;
 
 /*
  * Bind the network to w (face_landmark_68_model weights, which must outlive
- * it) and allocate its run state (about 2.5 MB) through hooks->allocator;
- * hooks is copied and its interrupt callback polled between layers.
+ * it) and allocate its run state (about 3 MB) through hooks->allocator;
+ * hooks is copied and its interrupt callback polled before each dense block.
  * FC_ERR_MODEL if a tensor is missing or mis-shaped, FC_ERR_NOMEM.
  */
 fc_status	fc_landmarks_init(const fc_weights *w, const fc_hooks *hooks,

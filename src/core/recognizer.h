@@ -29,7 +29,9 @@ typedef struct fc_recognizer fc_recognizer;
  * Bind the network to w (face_recognition_model weights, which must
  * outlive the recognizer) and allocate every run-state buffer, about 3 MB,
  * through hooks->allocator.  hooks is copied; its interrupt callback is
- * polled between layers of every forward pass.  FC_ERR_MODEL if a tensor
+ * polled before each residual block of every forward pass (~0.6 ms apart).
+ * (OpenBLAS keeps its own small packing buffers, allocated once per process
+ * on its first call.)  FC_ERR_MODEL if a tensor
  * is missing or mis-shaped, FC_ERR_NOMEM if allocation fails.
  */
 fc_status	fc_recognizer_init(const fc_weights *w, const fc_hooks *hooks,

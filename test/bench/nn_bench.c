@@ -206,6 +206,61 @@ bench_conv_shapes(int reps, double peak)
 		   total_ms, total_flop / (total_ms * 1e6), 100.0 * total_flop / (total_ms * 1e6) / peak);
 }
 
+/*
+ * Depthwise 3x3 shapes of SSD MobileNetV1 at 512 (and the landmark net's
+ * 56x56x32): memory-bound, so GB/s of input read + output written is the
+ * figure that matters.
+ */
+static void
+bench_dwconv(int reps)
+{
+	static const int shapes[][3] = {	/* in size, channels, stride */
+		{256, 32, 1}, {256, 64, 2}, {128, 128, 1}, {128, 128, 2}, {64, 256, 1},
+		{32, 512, 1}, {16, 1024, 1}, {56, 32, 1},
+	};
+
+	printf("\ndepthwise 3x3 'same' + bias + ReLU6 (SSD MobileNetV1 at 512, landmarks 56x56x32):\n");
+	printf("  %-16s %9s %9s %9s\n", "input, stride", "ms", "GFLOP/s", "GB/s");
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	{
+		int			n = shapes[i][0],
+					c = shapes[i][1],
+					s = shapes[i][2];
+		size_t		nin = fc_tensor_size(n, n, c);
+		float	   *in = malloc(nin * sizeof(float)),
+				   *f = malloc(9 * c * sizeof(float)),
+				   *bias = calloc(c, sizeof(float)),
+				   *out = malloc(nin * sizeof(float));
+		fc_dwconv2d dw = {3, 3, c, s, FC_PAD_SAME, FC_ACT_RELU6, 0, f, bias};
+		fc_tensor	tin = {in, n, n, c},
+					tout = {.data = out};
+		double		best = 1e30;
+		char		what[32];
+
+		for (size_t j = 0; j < nin; j++)
+			in[j] = (float) (j % 13) - 6.0f;
+		for (int j = 0; j < 9 * c; j++)
+			f[j] = (float) (j % 5) * 0.1f;
+		for (int r = 0; r < reps; r++)
+		{
+			double		t = now_ms();
+
+			fc_dwconv2d_forward(&dw, &tin, &tout);
+			t = now_ms() - t;
+			if (t < best)
+				best = t;
+		}
+		snprintf(what, sizeof(what), "%dx%dx%d /%d", n, n, c, s);
+		printf("  %-16s %9.3f %9.1f %9.1f\n", what, best,
+			   2.0 * 9 * tout.h * tout.w * c / (best * 1e6),
+			   (nin + fc_tensor_size(tout.h, tout.w, c)) * sizeof(float) / (best * 1e6));
+		free(in);
+		free(f);
+		free(bias);
+		free(out);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -295,6 +350,7 @@ main(int argc, char **argv)
 	}
 
 	bench_conv_shapes(reps, peak);
+	bench_dwconv(reps);
 
 	fc_recognizer_free(rec);
 	fc_landmarks_free(lm);

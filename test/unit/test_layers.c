@@ -457,7 +457,10 @@ main(void)
 	test_conv_case(40, 40, 32, 16, 3, 3, 1, FC_PAD_SAME, FC_ACT_RELU6, 1);
 	test_conv_case(41, 39, 32, 16, 3, 3, 2, FC_PAD_SAME, FC_ACT_NONE, 1);
 
-	/* depthwise: 3x3 strides 1, 2 both paddings, odd/even, channel counts off the vector width */
+	/*
+	 * depthwise: 3x3 strides 1, 2 both paddings, odd/even; channel counts that
+	 * are whole 16-channel blocks, blocks plus a tail, and tails alone
+	 */
 	for (int pad = 0; pad < 2; pad++)
 		for (int s = 1; s <= 2; s++)
 			for (int a = 0; a < 4; a++)
@@ -466,6 +469,8 @@ main(void)
 				test_dwconv_case(7, 9, 13, 3, s, pad, acts[a], 1);
 				test_dwconv_case(5, 5, 1, 3, s, pad, acts[a], 0);
 				test_dwconv_case(12, 11, 17, 5, s, pad, acts[a], 1);
+				test_dwconv_case(9, 10, 37, 3, s, pad, acts[a], a & 1);	/* blocks + tail */
+				test_dwconv_case(6, 6, 32, 5, s, pad, acts[a], 1);	/* 5x5: general path */
 			}
 	test_dwconv_case(112, 112, 32, 3, 2, FC_PAD_SAME, FC_ACT_RELU6, 1);	/* SSD's 112 -> 56 */
 	test_dwconv_case(3, 3, 8, 3, 1, FC_PAD_SAME, FC_ACT_NONE, 1);
