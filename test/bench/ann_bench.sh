@@ -34,12 +34,15 @@ while [ $# -gt 0 ]; do
 	-x) extra=$2; shift 2 ;;
 	-o) idxopts=$2; shift 2 ;;
 	-p) setup="$2;"; shift 2 ;;	# e.g. "SET face.ann_rerank = 500", for every index query
-	--shared) shared=${FACE_SHARED_BENCH:-$root/../shared/bench}; shift ;;
+	--shared)	# ../shared seen from the clone, or from its parent (a worktree under /work/wt)
+		shared=${FACE_SHARED_BENCH:-$root/../shared/bench}
+		[ -n "${FACE_SHARED_BENCH:-}" ] || [ -d "$shared" ] || shared=$root/../../shared/bench
+		shift ;;
 	*) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
 	esac
 done
 extra=${extra:-$((rows / 50 < 20000 ? rows / 50 : 20000))}
-[ -z "$shared" ] || [ -f "$shared/gen_faces.c" ] || { echo "no shared tools in $shared"; exit 1; }
+[ -z "$shared" ] || [ -f "$shared/gen_faces.c" ] || { echo "no shared tools in $shared (set FACE_SHARED_BENCH)"; exit 1; }
 
 work=$root/test/bench/data
 bin=$work/bin
