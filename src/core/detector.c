@@ -27,8 +27,8 @@
  * Run state: two ping-pong activation buffers (layer i writes buffer i % 2),
  * sized at init for the largest tensor each will hold; the im2col scratch
  * of the largest convolution; the encodings, logits, boxes and scores of
- * all anchors; the NMS scratch.  One allocation, carved at 64-byte
- * boundaries.  Heads run right after the layer they read, so no feature
+ * all anchors; the NMS scratch.  One allocation (fc_arena_build, shared
+ * with the other networks).  Heads run right after the layer they read, so no feature
  * map has to outlive the ping-pong.
  *
  *-------------------------------------------------------------------------
@@ -39,6 +39,7 @@
 #include "detector.h"
 #include "layers.h"
 #include "netinput.h"
+#include "netutil.h"
 #include "ssd_boxes.h"
 
 #define SSD_CLASSES 3			/* background, face, and an unused class */
@@ -133,6 +134,9 @@ struct fc_detector
 
 	const float *anchors;		/* [5118][4] ymin, xmin, ymax, xmax (in the weights) */
 
+	fc_net_plan plan;			/* scratch size and FLOPs, from init's table walk */
+	size_t		act_floats[2];	/* size of each ping-pong buffer */
+
 	float	   *input;			/* [512][512][3], normalised in place */
 	float	   *act[2];			/* ping-pong activations */
 	float	   *scratch;		/* im2col, NULL if no layer needs one */
@@ -155,9 +159,12 @@ get_tensor(const fc_weights *w, const char *prefix, const char *suffix,
 	return fc_weights_get(w, name, ndim, shape, err);
 }
 
-/* Bind layer i's weights and work out its output shape from in_h x in_w. */
+/*
+ * Bind layer i's weights, replace *h x *w (its input) by its output size
+ * and record its scratch and FLOPs in det->plan.
+ */
 static fc_status
-bind_layer(fc_detector *det, const fc_weights *w, int i, int in_h, int in_w,
+bind_layer(fc_detector *det, const fc_weights *w, int i, int *h, int *wd,
 		   fc_error *err)
 {
 	const ssd_layer_def *def = &ssd_layers[i];
@@ -174,13 +181,10 @@ bind_layer(fc_detector *det, const fc_weights *w, int i, int in_h, int in_w,
 		c->stride = def->stride;
 		c->padding = FC_PAD_SAME;
 		c->act = FC_ACT_RELU6;
-		c->filters = get_tensor(w, def->name, "weights", 4, shape, err);
-		if (c->filters == NULL)
-			return err ? err->status : FC_ERR_MODEL;
-		c->bias = get_tensor(w, def->name, "bias", 1, bias_shape, err);
-		if (c->bias == NULL)
-			return err ? err->status : FC_ERR_MODEL;
-		fc_conv2d_out_shape(c, in_h, in_w, &det->out_h[i], &det->out_w[i]);
+		if ((c->filters = get_tensor(w, def->name, "weights", 4, shape, err)) == NULL ||
+			(c->bias = get_tensor(w, def->name, "bias", 1, bias_shape, err)) == NULL)
+			return FC_ERR_MODEL;
+		return fc_plan_conv(&det->plan, c, h, wd, err);
 	}
 	else
 	{
@@ -192,21 +196,20 @@ bind_layer(fc_detector *det, const fc_weights *w, int i, int in_h, int in_w,
 		d->stride = def->stride;
 		d->padding = FC_PAD_SAME;
 		d->act = FC_ACT_RELU6;
-		d->filters = get_tensor(w, def->name, "depthwise_weights", 3, shape, err);
-		if (d->filters == NULL)
-			return err ? err->status : FC_ERR_MODEL;
-		d->bias = get_tensor(w, def->name, "bias", 1, bias_shape, err);
-		if (d->bias == NULL)
-			return err ? err->status : FC_ERR_MODEL;
-		fc_dwconv2d_out_shape(d, in_h, in_w, &det->out_h[i], &det->out_w[i]);
+		if ((d->filters = get_tensor(w, def->name, "depthwise_weights", 3, shape, err)) == NULL ||
+			(d->bias = get_tensor(w, def->name, "bias", 1, bias_shape, err)) == NULL)
+			return FC_ERR_MODEL;
+		return fc_plan_dwconv(&det->plan, d, h, wd, err);
 	}
-	return FC_OK;
 }
 
-/* Bind one 1x1 predictor convolution "Prediction/BoxPredictor_<h>/<kind>". */
+/*
+ * Bind one 1x1 predictor convolution "Prediction/BoxPredictor_<h>/<kind>"
+ * reading an fh x fw map (recorded in det->plan).
+ */
 static fc_status
-bind_head_conv(fc_conv2d *c, const fc_weights *w, int h, const char *kind,
-			   int cin, int cout, fc_error *err)
+bind_head_conv(fc_detector *det, fc_conv2d *c, const fc_weights *w, int h,
+			   const char *kind, int cin, int cout, int fh, int fw, fc_error *err)
 {
 	char		prefix[128];
 	int			shape[4] = {1, 1, cin, cout};
@@ -219,20 +222,35 @@ bind_head_conv(fc_conv2d *c, const fc_weights *w, int h, const char *kind,
 	c->stride = 1;
 	c->padding = FC_PAD_SAME;
 	c->act = FC_ACT_NONE;
-	c->filters = get_tensor(w, prefix, "weights", 4, shape, err);
-	if (c->filters == NULL)
-		return err ? err->status : FC_ERR_MODEL;
-	c->bias = get_tensor(w, prefix, "bias", 1, bias_shape, err);
-	if (c->bias == NULL)
-		return err ? err->status : FC_ERR_MODEL;
-	return FC_OK;
+	if ((c->filters = get_tensor(w, prefix, "weights", 4, shape, err)) == NULL ||
+		(c->bias = get_tensor(w, prefix, "bias", 1, bias_shape, err)) == NULL)
+		return FC_ERR_MODEL;
+	return fc_plan_conv(&det->plan, c, &fh, &fw, err);
 }
 
-/* Round n floats (or bytes) up so the next buffer starts 64-byte aligned. */
-static size_t
-align64(size_t bytes)
+/* fc_ssd_nms's candidates live in the float arena: a whole number of floats each. */
+_Static_assert(sizeof(fc_ssd_candidate) % sizeof(float) == 0,
+			   "fc_ssd_candidate must be a whole number of floats");
+
+/* Hand out the run state (see fc_arena_build); sizes come from init's table walk. */
+static void
+ssd_carve(void *net, fc_arena *arena)
 {
-	return (bytes + 63) & ~(size_t) 63;
+	fc_detector *det = net;
+
+	det->input = fc_arena_take(arena, fc_tensor_size(FC_DETECTOR_INPUT_SIZE,
+													 FC_DETECTOR_INPUT_SIZE, 3));
+	det->act[0] = fc_arena_take(arena, det->act_floats[0]);
+	det->act[1] = fc_arena_take(arena, det->act_floats[1]);
+	det->scratch = det->plan.max_scratch ? fc_arena_take(arena, det->plan.max_scratch) : NULL;
+	det->enc = fc_arena_take(arena, (size_t) FC_DETECTOR_ANCHORS * 4);
+	det->logits = fc_arena_take(arena, (size_t) FC_DETECTOR_ANCHORS * SSD_CLASSES);
+	det->boxes = fc_arena_take(arena, (size_t) FC_DETECTOR_ANCHORS * 4);
+	det->scores = fc_arena_take(arena, FC_DETECTOR_ANCHORS);
+	det->cand = (fc_ssd_candidate *)
+		fc_arena_take(arena, FC_DETECTOR_ANCHORS * (sizeof(fc_ssd_candidate) / sizeof(float)));
+	/* int and float have the same size on every platform we build for */
+	det->selected = (int *) fc_arena_take(arena, FC_DETECTOR_ANCHORS);
 }
 
 fc_status
@@ -241,16 +259,12 @@ fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 {
 	fc_detector *det;
 	fc_status	st;
-	int			in_h = FC_DETECTOR_INPUT_SIZE;
-	int			in_w = FC_DETECTOR_INPUT_SIZE;
-	size_t		act_floats[2] = {0, 0};
-	size_t		scratch_floats = 0;
+	int			h = FC_DETECTOR_INPUT_SIZE;
+	int			w = FC_DETECTOR_INPUT_SIZE;
 	int			nanchors = 0;
 	int			anchor_shape[3] = {1, FC_DETECTOR_ANCHORS, 4};
-	size_t		sizes[9];
-	size_t		total = 0;
-	char	   *p;
 
+	_Static_assert(sizeof(int) == sizeof(float), "selected[] is carved from the float arena");
 	if (weights == NULL || alloc == NULL || out == NULL)
 		return fc_fail(err, FC_ERR_INVALID_ARGUMENT, "detector needs weights, an allocator and an output pointer");
 
@@ -260,48 +274,33 @@ fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 	memset(det, 0, sizeof(*det));
 	det->alloc = *alloc;
 
-	/* Walk the table: bind weights, propagate shapes, size the buffers. */
+	/* Walk the table: bind weights, propagate shapes, size the ping-pong buffers. */
 	for (int i = 0; i < SSD_NLAYERS; i++)
 	{
-		st = bind_layer(det, weights, i, in_h, in_w, err);
-		if (st != FC_OK)
-			goto fail;
-		if (det->out_h[i] < 1 || det->out_w[i] < 1)
-		{
-			st = fc_fail(err, FC_ERR_INTERNAL, "detector layer %s has an empty output", ssd_layers[i].name);
-			goto fail;
-		}
-		{
-			size_t		n = fc_tensor_size(det->out_h[i], det->out_w[i], ssd_layers[i].cout);
+		size_t		n;
 
-			if (n > act_floats[i % 2])
-				act_floats[i % 2] = n;
-		}
-		if (ssd_layers[i].op == SSD_CONV)
-		{
-			size_t		s = fc_conv2d_scratch(&det->conv[i], in_h, in_w);
-
-			if (s > scratch_floats)
-				scratch_floats = s;
-		}
-		in_h = det->out_h[i];
-		in_w = det->out_w[i];
+		if ((st = bind_layer(det, weights, i, &h, &w, err)) != FC_OK)
+			goto fail;
+		det->out_h[i] = h;
+		det->out_w[i] = w;
+		n = fc_tensor_size(h, w, ssd_layers[i].cout);
+		if (n > det->act_floats[i % 2])
+			det->act_floats[i % 2] = n;
 	}
 
-	for (int h = 0; h < SSD_NHEADS; h++)
+	for (int hd = 0; hd < SSD_NHEADS; hd++)
 	{
-		int			l = ssd_heads[h].layer;
-		int			a = ssd_heads[h].anchors;
+		int			l = ssd_heads[hd].layer;
+		int			a = ssd_heads[hd].anchors;
 
-		st = bind_head_conv(&det->head_box[h], weights, h, "BoxEncodingPredictor",
-							ssd_layers[l].cout, a * 4, err);
-		if (st != FC_OK)
+		if ((st = bind_head_conv(det, &det->head_box[hd], weights, hd, "BoxEncodingPredictor",
+								 ssd_layers[l].cout, a * 4,
+								 det->out_h[l], det->out_w[l], err)) != FC_OK ||
+			(st = bind_head_conv(det, &det->head_cls[hd], weights, hd, "ClassPredictor",
+								 ssd_layers[l].cout, a * SSD_CLASSES,
+								 det->out_h[l], det->out_w[l], err)) != FC_OK)
 			goto fail;
-		st = bind_head_conv(&det->head_cls[h], weights, h, "ClassPredictor",
-							ssd_layers[l].cout, a * SSD_CLASSES, err);
-		if (st != FC_OK)
-			goto fail;
-		det->head_first[h] = nanchors;
+		det->head_first[hd] = nanchors;
 		nanchors += det->out_h[l] * det->out_w[l] * a;
 	}
 	if (nanchors != FC_DETECTOR_ANCHORS)
@@ -314,55 +313,24 @@ fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 	det->anchors = fc_weights_get(weights, "Output/extra_dim", 3, anchor_shape, err);
 	if (det->anchors == NULL)
 	{
-		st = err ? err->status : FC_ERR_MODEL;
+		st = FC_ERR_MODEL;
 		goto fail;
 	}
 
-	/* One block for all run state. */
-	sizes[0] = align64(sizeof(float) * FC_DETECTOR_INPUT_SIZE * FC_DETECTOR_INPUT_SIZE * 3);
-	sizes[1] = align64(sizeof(float) * act_floats[0]);
-	sizes[2] = align64(sizeof(float) * act_floats[1]);
-	sizes[3] = align64(sizeof(float) * scratch_floats);
-	sizes[4] = align64(sizeof(float) * FC_DETECTOR_ANCHORS * 4);
-	sizes[5] = align64(sizeof(float) * FC_DETECTOR_ANCHORS * SSD_CLASSES);
-	sizes[6] = align64(sizeof(float) * FC_DETECTOR_ANCHORS * 4);
-	sizes[7] = align64(sizeof(float) * FC_DETECTOR_ANCHORS);
-	sizes[8] = align64(sizeof(fc_ssd_candidate) * FC_DETECTOR_ANCHORS +
-					   sizeof(int) * FC_DETECTOR_ANCHORS);
-	for (int i = 0; i < 9; i++)
-		total += sizes[i];
-	det->block = alloc->alloc(alloc->ctx, total + 64);
-	if (det->block == NULL)
-	{
-		st = fc_fail(err, FC_ERR_NOMEM, "out of memory allocating %zu bytes of detector buffers", total);
+	if ((st = fc_arena_build(alloc, ssd_carve, det, &det->block, "face detector", err)) != FC_OK)
 		goto fail;
-	}
-	p = (char *) (((uintptr_t) det->block + 63) & ~(uintptr_t) 63);
-	det->input = (float *) p;
-	p += sizes[0];
-	det->act[0] = (float *) p;
-	p += sizes[1];
-	det->act[1] = (float *) p;
-	p += sizes[2];
-	det->scratch = scratch_floats ? (float *) p : NULL;
-	p += sizes[3];
-	det->enc = (float *) p;
-	p += sizes[4];
-	det->logits = (float *) p;
-	p += sizes[5];
-	det->boxes = (float *) p;
-	p += sizes[6];
-	det->scores = (float *) p;
-	p += sizes[7];
-	det->cand = (fc_ssd_candidate *) p;
-	det->selected = (int *) (p + sizeof(fc_ssd_candidate) * FC_DETECTOR_ANCHORS);
-
 	*out = det;
 	return FC_OK;
 
 fail:
 	alloc->free(alloc->ctx, det);
 	return st;
+}
+
+double
+fc_detector_flops(const fc_detector *det)
+{
+	return det->plan.flops;
 }
 
 void
@@ -373,14 +341,6 @@ fc_detector_free(fc_detector *det)
 	if (det->block)
 		det->alloc.free(det->alloc.ctx, det->block);
 	det->alloc.free(det->alloc.ctx, det);
-}
-
-/* Nonzero if the caller asked us to stop. */
-static int
-interrupted(const fc_hooks *hooks)
-{
-	return hooks != NULL && hooks->interrupted != NULL &&
-		hooks->interrupted(hooks->interrupt_ctx);
 }
 
 /* Run the two 1x1 predictors of head h on feature map fm into enc/logits. */
@@ -405,9 +365,10 @@ forward_normalised(fc_detector *det, const fc_hooks *hooks, fc_error *err)
 	for (int i = 0; i < SSD_NLAYERS; i++)
 	{
 		fc_tensor	out = {det->act[i % 2], 0, 0, 0};
+		fc_status	st = fc_net_poll(hooks, err);
 
-		if (interrupted(hooks))
-			return fc_fail(err, FC_ERR_CANCELLED, "face detection cancelled");
+		if (st != FC_OK)
+			return st;
 		if (ssd_layers[i].op == SSD_CONV)
 			fc_conv2d_forward(&det->conv[i], &in, &out, det->scratch);
 		else

@@ -71,6 +71,9 @@ typedef struct fc_detector fc_detector;
 fc_status	fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 							 fc_detector **out, fc_error *err);
 
+/* Floating-point operations of one forward pass (2 per multiply-add), for benchmarks. */
+double		fc_detector_flops(const fc_detector *det);
+
 /* Free everything fc_detector_init allocated (through its allocator).  NULL is fine. */
 void		fc_detector_free(fc_detector *det);
 

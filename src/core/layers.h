@@ -33,11 +33,13 @@
  *	  1 below, not 1 and 0 as Caffe/dlib would.  Getting this wrong shifts
  *	  every SSD box by a pixel.
  *
- * Where the time goes: fc_conv2d_forward() is im2col + one OpenBLAS sgemm
- * per layer (the serial OpenBLAS; never threads); 1x1 stride-1 convolutions
- * skip im2col because an NHWC tensor already is the [pixels][cin] matrix.
- * Depthwise convolutions are direct loops with channels innermost, which the
- * compiler vectorises.
+ * Where the time goes: fc_conv2d_forward() (conv.c) is im2col + OpenBLAS
+ * sgemm (the serial OpenBLAS; never threads), in bands of output rows
+ * sized for the L2 cache; 1x1 stride-1 convolutions skip im2col because an
+ * NHWC tensor already is the [pixels][cin] matrix.  Depthwise convolutions
+ * (dwconv.c) are direct, 16 channels per vector register, bias and
+ * activation fused.  The element-wise loops are compiled for SSE2, AVX2
+ * and AVX-512 and chosen at load time (fc_simd.h).
  *
  *-------------------------------------------------------------------------
  */

@@ -136,6 +136,11 @@ fc_ssd_to_pixels(const float *box, float score, int w, int h, int size,
 
 	/* the image covers rw x rh of the square; relative units of the square -> of the image */
 	fc_netinput_reshaped(w, h, size, &rw, &rh);
+	/* a sliver image (1 x 5000) rounds to 0 px of the square; face-api divides by it */
+	if (rw < 1)
+		rw = 1;
+	if (rh < 1)
+		rh = 1;
 	pad_x = (double) size / rw;
 	pad_y = (double) size / rh;
 	top = fmax(0.0, box[0]) * pad_y;

@@ -10,7 +10,7 @@
  * and thread-CPU milliseconds; the CPU figure is the one that means
  * something on a shared machine.  Decoding (libjpeg, here only to get
  * pixels) is not timed.  Also reports the effective GFLOP/s of the
- * network (2 x 3.14 G multiply-accumulates per run) next to the GFLOP/s of
+ * network (fc_detector_flops(), counted from the layer table) next to the GFLOP/s of
  * a large OpenBLAS sgemm measured in the same run, the practical peak of
  * this core, as a ratio.
  *
@@ -27,7 +27,6 @@
 
 #include "detector.h"
 
-#define SSD_GMAC 3.14			/* network multiply-accumulates per run (ANCHORS.md) */
 
 static double
 ms_of(clockid_t clock)
@@ -130,7 +129,8 @@ main(int argc, char **argv)
 	int			reps;
 	double		sum_cpu = 0,
 				best_cpu_all = 1e30;
-	double		peak;
+	double		peak,
+				gflop;
 
 	if (argc < 4)
 	{
@@ -199,9 +199,10 @@ main(int argc, char **argv)
 	}
 
 	peak = sgemm_peak();
-	printf("mean cpu ms %.1f; network %.1f GFLOP/s at the best run, sgemm peak %.1f GFLOP/s, ratio %.2f\n",
-		   sum_cpu / (argc - 3), 2.0 * SSD_GMAC * 1e3 / best_cpu_all, peak,
-		   2.0 * SSD_GMAC * 1e3 / best_cpu_all / peak);
+	gflop = fc_detector_flops(det) / 1e9;
+	printf("mean cpu ms %.1f; network %.2f GFLOP, %.1f GFLOP/s at the best run, sgemm peak %.1f GFLOP/s, ratio %.2f\n",
+		   sum_cpu / (argc - 3), gflop, gflop * 1e3 / best_cpu_all, peak,
+		   gflop * 1e3 / best_cpu_all / peak);
 
 	fc_detector_free(det);
 	fc_weights_close(weights);

@@ -299,6 +299,11 @@ test_to_pixels(void)
 	CHECK_NEAR(d.y, .1 * 512.0 / 341.0 * 1280.0, 1e-3);
 	CHECK_NEAR(d.x, .2 * 1920.0, 1e-3);
 
+	/* a 1 x 5000 sliver covers 0 px of the square's width: finite boxes all the same */
+	fc_ssd_to_pixels(b1, .5f, 1, 5000, 512, &d);
+	CHECK(isfinite(d.x) && isfinite(d.w) && isfinite(d.y) && isfinite(d.h));
+	CHECK_NEAR(d.y, .1 * 5000.0, 1e-2);
+
 	/* a box wholly left of the square comes out with zero width, not negative */
 	{
 		float		b3[4] = {.1f, -.5f, .3f, -.2f};

@@ -15,6 +15,11 @@
  *	   (22 over the six photos), each golden face matched by a detection
  *	   with IoU >= 0.95 and a score within 0.02.
  *
+ *	3. Robustness of the API with real weights: argument checks, odd image
+ *	   shapes (1x1, slivers), cancellation between layers (and a normal run
+ *	   afterwards), every allocation failure in init (FC_ERR_NOMEM, nothing
+ *	   leaked), and the wrong weights file (FC_ERR_MODEL naming a tensor).
+ *
  * Needs models/ssd_mobilenetv1.fwt ($FACE_MODEL_DIR overrides models/);
  * without it the test says so and passes, since the unit suite must build
  * and run before "make models" has been run.
@@ -290,6 +295,138 @@ test_samples(fc_detector *det)
 		   total, worst_iou, worst_score);
 }
 
+/* ---- 3. robustness ---------------------------------------------------- */
+
+/* An allocator that fails the fail_at-th allocation (0-based; -1 never) and counts live blocks. */
+typedef struct counting
+{
+	int			calls;
+	int			fail_at;
+	int			live;
+} counting;
+
+static void *
+counting_alloc(void *ctx, size_t size)
+{
+	counting   *c = ctx;
+
+	if (c->calls++ == c->fail_at)
+		return NULL;
+	c->live++;
+	return malloc(size);
+}
+
+static void
+counting_free(void *ctx, void *ptr)
+{
+	counting   *c = ctx;
+
+	if (ptr != NULL)
+		c->live--;
+	free(ptr);
+}
+
+/* Says stop after `after` polls. */
+static int
+stop_after(void *ctx)
+{
+	int		   *left = ctx;
+
+	return (*left)-- <= 0;
+}
+
+static void
+test_robustness(const fc_weights *w, fc_detector *det)
+{
+	fc_error	err;
+	fc_detection out[FC_DETECTOR_MAX_RESULTS];
+	int			n;
+	uint8_t    *img = calloc(5000 * 3, 1);
+	float		bad_scores[] = {0.0f, 1.0f, -0.5f, NAN};
+
+	/* argument checks */
+	for (int i = 0; i < 4; i++)
+		CHECK(fc_detector_run(det, img, 10, 10, 30, bad_scores[i], out, 10, &n, NULL, &err) ==
+			  FC_ERR_INVALID_ARGUMENT, "min_score %g accepted", bad_scores[i]);
+	CHECK(fc_detector_run(det, img, 10, 10, 29, .5f, out, 10, &n, NULL, &err) == FC_ERR_INVALID_ARGUMENT,
+		  "stride < 3w accepted");
+	CHECK(fc_detector_run(det, img, 0, 10, 30, .5f, out, 10, &n, NULL, &err) == FC_ERR_INVALID_ARGUMENT,
+		  "zero width accepted");
+	CHECK(fc_detector_run(det, img, 10, 10, 30, .5f, out, 0, &n, NULL, &err) == FC_ERR_INVALID_ARGUMENT,
+		  "max_out 0 accepted");
+
+	/* odd shapes: no crash, no faces in black pixels */
+	{
+		int			shapes[][2] = {{1, 1}, {1, 5000}, {5000, 1}, {3, 2}};
+
+		for (int i = 0; i < 4; i++)
+		{
+			fc_status	st = fc_detector_run(det, img, shapes[i][0], shapes[i][1], shapes[i][0] * 3,
+											 .5f, out, 10, &n, NULL, &err);
+
+			CHECK(st == FC_OK && n == 0, "%dx%d image: status %d, %d faces",
+				  shapes[i][0], shapes[i][1], (int) st, n);
+		}
+	}
+
+	/* cancellation at every poll point, then a normal run still works */
+	{
+		float	   *px = malloc(sizeof(float) * 512 * 512 * 3);
+		int			left;
+		fc_hooks	hooks = {NULL, stop_after, &left};
+
+		fc_golden_input(px, 512, 512, FC_GOLDEN_SEED_SSD);
+		/* 35 layers, one poll before each */
+		for (int k = 0; k < 35; k += 6)
+		{
+			left = k;
+			CHECK(fc_detector_forward(det, px, &hooks, &err) == FC_ERR_CANCELLED,
+				  "not cancelled after %d polls", k);
+		}
+		CHECK(fc_detector_forward(det, px, NULL, &err) == FC_OK, "forward after cancel: %s", err.message);
+		free(px);
+	}
+
+	/* every allocation failure in init: FC_ERR_NOMEM and nothing leaked */
+	for (int k = 0;; k++)
+	{
+		counting	c = {0, k, 0};
+		fc_allocator a = {counting_alloc, counting_free, &c};
+		fc_detector *d = NULL;
+		fc_status	st = fc_detector_init(w, &a, &d, &err);
+
+		if (st == FC_OK)
+		{
+			CHECK(k >= 2, "init succeeded with allocation %d failing", k);
+			fc_detector_free(d);
+			CHECK(c.live == 0, "%d blocks leaked by init + free", c.live);
+			break;
+		}
+		CHECK(st == FC_ERR_NOMEM, "allocation %d failing gave status %d (%s)", k, (int) st, err.message);
+		CHECK(c.live == 0, "allocation %d failing leaked %d blocks", k, c.live);
+		CHECK(d == NULL, "failed init set its output");
+	}
+
+	/* the wrong network's weights */
+	{
+		char		path[1024];
+		fc_weights *lm;
+		fc_detector *d = NULL;
+
+		snprintf(path, sizeof(path), "%s/landmarks68.fwt", model_dir());
+		if (fc_weights_open(path, &lm, &err) == FC_OK)
+		{
+			CHECK(fc_detector_init(lm, &fc_malloc_allocator, &d, &err) == FC_ERR_MODEL,
+				  "landmark weights accepted by the detector");
+			CHECK(strstr(err.message, "MobilenetV1/Conv2d_0_pointwise") != NULL,
+				  "error does not name the missing tensor: %s", err.message);
+			CHECK(d == NULL, "failed init set its output");
+			fc_weights_close(lm);
+		}
+	}
+	free(img);
+}
+
 int
 main(void)
 {
@@ -320,6 +457,7 @@ main(void)
 
 	test_seeded_tensor(det);
 	test_samples(det);
+	test_robustness(w, det);
 
 	fc_detector_free(det);
 	fc_weights_close(w);
