@@ -111,11 +111,41 @@ FaceEmbeddingInit(void)
 
 /* Distances between two embeddings, shared with the index (see embedding.h) */
 
+/*
+ * The float kernels overflow on vectors with elements beyond about 1e19
+ * ('[3e38]' <-> '[-3e38]' would be Infinity, '[3e38,-3e38]' <#> '[3e38,3e38]'
+ * NaN) and their products underflow below about 1e-19 ('[1e-38]' <-> '[0]'
+ * would be 0), although the true value fits a float8: such results are
+ * recomputed in double, which neither overflows nor underflows for float4
+ * inputs.  The test is one branch on the result, so the common case pays
+ * nothing (exactly equal vectors, distance 0, take the double path: still
+ * one pass).
+ */
+#define FLOAT_SUM_SAFE_MIN	1e-30f
+
+/*
+ * kernel(a, b) after checking the pair; if the float result lost its value,
+ * the double sum at offset field of FaceDistanceSums instead.
+ */
+static double
+distance_sum(float (*kernel) (const float *, const float *, int), size_t field,
+			 const FaceEmbedding *a, const FaceEmbedding *b)
+{
+	float		d;
+	FaceDistanceSums s;
+
+	FaceEmbeddingCheckPair(a, b);
+	d = kernel(a->x, b->x, a->dim);
+	if (likely(isfinite(d) && fabsf(d) >= FLOAT_SUM_SAFE_MIN))
+		return d;
+	face_distance_sums_double(a->x, b->x, a->dim, &s);
+	return *(const double *) ((const char *) &s + field);
+}
+
 double
 FaceEmbeddingL2Squared(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	FaceEmbeddingCheckPair(a, b);
-	return (double) face_l2_squared(a->x, b->x, a->dim);
+	return distance_sum(face_l2_squared, offsetof(FaceDistanceSums, l2), a, b);
 }
 
 double
@@ -127,8 +157,7 @@ FaceEmbeddingL2Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingInnerProduct(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	FaceEmbeddingCheckPair(a, b);
-	return (double) face_inner_product(a->x, b->x, a->dim);
+	return distance_sum(face_inner_product, offsetof(FaceDistanceSums, ab), a, b);
 }
 
 double
@@ -147,8 +176,7 @@ FaceEmbeddingCosineDistance(const FaceEmbedding *a, const FaceEmbedding *b)
 double
 FaceEmbeddingL1Distance(const FaceEmbedding *a, const FaceEmbedding *b)
 {
-	FaceEmbeddingCheckPair(a, b);
-	return (double) face_l1_distance(a->x, b->x, a->dim);
+	return distance_sum(face_l1_distance, offsetof(FaceDistanceSums, l1), a, b);
 }
 
 /* The SQL wrappers: one macro, since they differ only in the kernel called */

@@ -27,8 +27,8 @@
  * Cost: about 3.1 G multiply-accumulates whatever the image size (the
  * resize to 512 is the only size-dependent step and is cheap).
  *
- * Memory: fc_detector_init allocates every buffer the network needs (about
- * 40 MB of activations and scratch) through the allocator it is given;
+ * Memory: fc_detector_init allocates every buffer the network needs (27.5 MB
+ * of activations and scratch) through the allocator it is given;
  * fc_detector_run allocates nothing, so one detector serves any number of
  * images.  A detector is not thread-safe: one per thread (or backend).
  * The weights must outlive the detector, which points into them.

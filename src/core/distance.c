@@ -87,6 +87,31 @@ void		(*face_cosine_parts) (const float *a, const float *b, int n,
 
 static const FaceDistanceKernels *selected = &scalar_kernels;
 
+void
+face_distance_sums_double(const float *a, const float *b, int n, FaceDistanceSums *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < n; i++)
+	{
+		double		x = a[i],
+					y = b[i];
+
+		s->l2 += (x - y) * (x - y);
+		s->l1 += fabs(x - y);
+		s->ab += x * y;
+		s->aa += x * x;
+		s->bb += y * y;
+	}
+}
+
+/*
+ * Below this a float sum of squares may have lost its precision to
+ * subnormals (a square of 1e-20 is already one), or be 0 for a non-zero
+ * vector; above FLT_MAX / 2^24 a sum is close to overflowing.
+ */
+#define COSINE_SAFE_MIN		1e-30f
+#define COSINE_SAFE_MAX		1e30f
+
 double
 face_cosine_distance(const float *a, const float *b, int n)
 {
@@ -96,10 +121,20 @@ face_cosine_distance(const float *a, const float *b, int n)
 	double		sim;
 
 	face_cosine_parts(a, b, n, &ab, &aa, &bb);
-	/* a zero vector has no direction: NaN, as in pgvector */
-	if (aa == 0 || bb == 0)
-		return NAN;
-	sim = (double) ab / sqrt((double) aa * (double) bb);
+	/* !(x >= min && x <= max) also catches NaN */
+	if (!(aa >= COSINE_SAFE_MIN && aa <= COSINE_SAFE_MAX &&
+		  bb >= COSINE_SAFE_MIN && bb <= COSINE_SAFE_MAX))
+	{
+		FaceDistanceSums s;
+
+		face_distance_sums_double(a, b, n, &s);
+		/* a zero vector has no direction: NaN, as in pgvector */
+		if (s.aa == 0 || s.bb == 0)
+			return NAN;
+		sim = s.ab / (sqrt(s.aa) * sqrt(s.bb));
+	}
+	else
+		sim = (double) ab / sqrt((double) aa * (double) bb);
 	/* rounding can push |sim| a hair past 1 */
 	if (sim > 1)
 		sim = 1;

@@ -29,8 +29,29 @@ extern float (*face_l1_distance) (const float *a, const float *b, int n);
 /* The three sums of a cosine in one pass: *ab = a.b, *aa = a.a, *bb = b.b */
 extern void (*face_cosine_parts) (const float *a, const float *b, int n,
 								  float *ab, float *aa, float *bb);
-/* 1 - cos(a,b), computed in one pass, clamped to [0,2]; NaN if either vector is zero */
+/*
+ * 1 - cos(a,b), computed in one pass, clamped to [0,2]; NaN if either vector
+ * is zero.  Exact for any finite input: when a float sum overflows or
+ * underflows (elements beyond about 1e19 or below about 1e-19) it is redone
+ * in double.
+ */
 extern double face_cosine_distance(const float *a, const float *b, int n);
+
+/*
+ * The same sums accumulated in double, element by element.  The float
+ * kernels overflow to Inf (or NaN, from Inf - Inf) on vectors with elements
+ * beyond about 1e19, although every such sum fits a double easily (at most
+ * 2048 * (6.8e38)^2); callers recompute a non-finite float result with this.
+ */
+typedef struct FaceDistanceSums
+{
+	double		l2;				/* sum((a[i]-b[i])^2) */
+	double		l1;				/* sum(|a[i]-b[i]|) */
+	double		ab;				/* a.b */
+	double		aa;				/* a.a */
+	double		bb;				/* b.b */
+} FaceDistanceSums;
+extern void face_distance_sums_double(const float *a, const float *b, int n, FaceDistanceSums *s);
 
 /*
  * One query against many vectors: out[i] = kernel(q, v[i], n) for i < count.

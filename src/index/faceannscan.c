@@ -183,19 +183,30 @@ StartScan(IndexScanDesc scan)
 
 	so->q = palloc(sizeof(float) * dim);
 	memcpy(so->q, e->x, sizeof(float) * dim);
-	so->qnorm = sqrtf(face_inner_product(so->q, so->q, dim));
 	so->qzero = false;
 	if (so->metric == FACEANN_METRIC_COSINE)
 	{
-		if (so->qnorm > 0 && isfinite(so->qnorm))
+		/*
+		 * Normalise in double, as FaceAnnLoadVector does for the rows: a
+		 * float norm overflows for elements beyond about 1e19 and
+		 * underflows below about 1e-19, where the exact distance the
+		 * executor rechecks is still finite.
+		 */
+		double		n2 = 0;
+
+		for (int i = 0; i < dim; i++)
+			n2 += (double) so->q[i] * so->q[i];
+		if (n2 > 0)
 		{
 			for (int i = 0; i < dim; i++)
-				so->q[i] /= so->qnorm;
+				so->q[i] = (float) (so->q[i] / sqrt(n2));
 			so->qnorm = 1.0f;
 		}
 		else
 			so->qzero = true;
 	}
+	else
+		so->qnorm = sqrtf(face_inner_product(so->q, so->q, dim));
 	so->r = palloc(sizeof(float) * dim);
 	so->x = palloc(sizeof(float) * dim);
 	so->u = palloc(sizeof(float) * cache->pdim);
@@ -417,7 +428,13 @@ LowerBound(FaceAnnScanOpaque so, double d, float xn, float scale)
 			lb = d - delta - 4 * rel;
 			break;
 	}
-	return isnan(lb) ? -INFINITY : lb;
+	/*
+	 * Our float arithmetic can overflow where the exact distance (computed
+	 * in double when float overflows, see embedding_ops.c) does not: an
+	 * infinite or NaN bound would exceed it, and the executor would fail
+	 * with "index returned tuples in wrong order".
+	 */
+	return isfinite(lb) ? lb : -INFINITY;
 }
 
 /* Rerank the next batch of candidates into so->res, sorted by lower bound. */

@@ -23,20 +23,10 @@
 
 #include "weights.h"
 
-static int	failures = 0;
+#include "unit_check.h"
+
 static char dir[] = "/tmp/test_convert.XXXXXX";
 static const char *convert = "models/convert";
-
-#define CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			failures++; \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-		} \
-	} while (0)
 
 /* ---- building the synthetic manifest ---------------------------------- */
 
@@ -227,6 +217,16 @@ get(fc_weights *w, const char *name, int ndim, int d0, int d1, int d2, int d3)
 	return p;
 }
 
+/* Tensor name of the given shape must hold exactly the want_size bytes at want */
+static void
+expect_exact(fc_weights *w, const char *name, int ndim, int d0, int d1, int d2, int d3,
+			 const void *want, size_t want_size, const char *what)
+{
+	const float *p = get(w, name, ndim, d0, d1, d2, d3);
+
+	CHECK(p && memcmp(p, want, want_size) == 0, "%s", what);
+}
+
 static void
 expect_near(const char *what, int i, double got, double want)
 {
@@ -297,30 +297,19 @@ check_output(void)
 		}
 
 	/* renames and pass-through: exact */
-	p = get(w, "m/pw/weights", 4, 1, 1, 2, 4);
-	CHECK(p && memcmp(p, pw_f, sizeof(pw_f)) == 0, "m/pw/weights");
-	p = get(w, "m/pw/bias", 1, 4, 0, 0, 0);
-	CHECK(p && memcmp(p, pw_off, sizeof(pw_off)) == 0, "m/pw/bias (was convolution_bn_offset)");
-	p = get(w, "p/box/bias", 1, 2, 0, 0, 0);
-	CHECK(p && memcmp(p, box_b, sizeof(box_b)) == 0, "p/box/bias (was biases)");
-	p = get(w, "p/box/weights", 4, 1, 1, 4, 2);
-	CHECK(p && memcmp(p, box_f, sizeof(box_f)) == 0, "p/box/weights");
-	p = get(w, "sep/depthwise_filter", 3, 3, 3, 4, 0);
-	CHECK(p && memcmp(p, sep_dw, sizeof(sep_dw)) == 0, "sep/depthwise_filter squeezed");
-	p = get(w, "sep/pointwise_filter", 4, 1, 1, 4, 5);
-	CHECK(p && memcmp(p, sep_pw, sizeof(sep_pw)) == 0, "sep/pointwise_filter");
-	p = get(w, "sep/bias", 1, 5, 0, 0, 0);
-	CHECK(p && memcmp(p, sep_b, sizeof(sep_b)) == 0, "sep/bias");
-	p = get(w, "nob/filters", 4, 1, 1, 2, 2);
-	CHECK(p && memcmp(p, nob_f, sizeof(nob_f)) == 0, "nob/filters");
+	expect_exact(w, "m/pw/weights", 4, 1, 1, 2, 4, pw_f, sizeof(pw_f), "m/pw/weights");
+	expect_exact(w, "m/pw/bias", 1, 4, 0, 0, 0, pw_off, sizeof(pw_off), "m/pw/bias (was convolution_bn_offset)");
+	expect_exact(w, "p/box/bias", 1, 2, 0, 0, 0, box_b, sizeof(box_b), "p/box/bias (was biases)");
+	expect_exact(w, "p/box/weights", 4, 1, 1, 4, 2, box_f, sizeof(box_f), "p/box/weights");
+	expect_exact(w, "sep/depthwise_filter", 3, 3, 3, 4, 0, sep_dw, sizeof(sep_dw), "sep/depthwise_filter squeezed");
+	expect_exact(w, "sep/pointwise_filter", 4, 1, 1, 4, 5, sep_pw, sizeof(sep_pw), "sep/pointwise_filter");
+	expect_exact(w, "sep/bias", 1, 5, 0, 0, 0, sep_b, sizeof(sep_b), "sep/bias");
+	expect_exact(w, "nob/filters", 4, 1, 1, 2, 2, nob_f, sizeof(nob_f), "nob/filters");
 	p = get(w, "nob/bias", 1, 2, 0, 0, 0);
 	CHECK(p && p[0] == 0.0f && p[1] == 0.0f, "nob/bias added as zeros");
-	p = get(w, "fc/weights", 2, 4, 3, 0, 0);
-	CHECK(p && memcmp(p, fc_w, sizeof(fc_w)) == 0, "fc/weights");
-	p = get(w, "fc/bias", 1, 3, 0, 0, 0);
-	CHECK(p && memcmp(p, fc_b, sizeof(fc_b)) == 0, "fc/bias");
-	p = get(w, "anchors", 3, 1, 2, 4, 0);
-	CHECK(p && memcmp(p, anchors, sizeof(anchors)) == 0, "anchors");
+	expect_exact(w, "fc/weights", 2, 4, 3, 0, 0, fc_w, sizeof(fc_w), "fc/weights");
+	expect_exact(w, "fc/bias", 1, 3, 0, 0, 0, fc_b, sizeof(fc_b), "fc/bias");
+	expect_exact(w, "anchors", 3, 1, 2, 4, 0, anchors, sizeof(anchors), "anchors");
 	fc_weights_close(w);
 }
 

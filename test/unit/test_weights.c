@@ -20,20 +20,10 @@
 #include "weights_format.h"
 #include "weights_write.h"
 
-static int	failures = 0;
+#include "unit_check.h"
+
 static char dir[] = "/tmp/test_weights.XXXXXX";
 static char path[256];
-
-#define CHECK(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			failures++; \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__); \
-			fputc('\n', stderr); \
-		} \
-	} while (0)
 
 static float conv_w[3 * 3 * 2 * 4];
 static float conv_b[4];
