@@ -98,3 +98,8 @@ test/bench/nn_bench: test/bench/nn_bench.c $(CORE_SRCS)
 
 test/bench/bench_%: test/bench/bench_%.c $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+# The core library (no PostgreSQL code) is compiled with the compiler's usual
+# assumptions: PostgreSQL's -fno-strict-aliasing and -fwrapv, needed by the server's
+# own code, keep GCC from vectorising the core's float loops.
+$(CORE_SRCS:.c=.o): CFLAGS += -fstrict-aliasing -fno-wrapv
