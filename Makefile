@@ -59,8 +59,11 @@ face-cli: $(CLI_SRCS) $(CORE_SRCS)
 MODELS_DIR  = $(datadir)/extension/face
 
 .PHONY: models test install-models uninstall-models
-models:
+# After conversion, face-cli writes altered copies of the sample photos
+# (re-encoded, half size, shifted, EXIF-rotated) for the invariance tests.
+models: face-cli
 	$(MAKE) -C models
+	./face-cli --variants models/samples models/samples/sample?.jpg
 
 install: install-models
 uninstall: uninstall-models
@@ -71,7 +74,7 @@ install-models:
 		$(INSTALL_DATA) models/*.fwt '$(DESTDIR)$(MODELS_DIR)/' && \
 		if ls models/samples/*.jpg >/dev/null 2>&1; then \
 			$(MKDIR_P) '$(DESTDIR)$(MODELS_DIR)/samples' && \
-			$(INSTALL_DATA) models/samples/*.jpg '$(DESTDIR)$(MODELS_DIR)/samples/'; \
+			$(INSTALL_DATA) models/samples/*.jpg $(wildcard models/samples/*.png) '$(DESTDIR)$(MODELS_DIR)/samples/'; \
 		fi && \
 		echo "installed models into $(DESTDIR)$(MODELS_DIR)"; \
 	else \

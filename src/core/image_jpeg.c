@@ -83,7 +83,11 @@ on_error_exit(j_common_ptr cinfo)
 		st = FC_ERR_NOMEM;
 	else if (cinfo->err->msg_code == JERR_IMAGE_TOO_BIG)
 		st = FC_ERR_IMAGE_TOO_LARGE;	/* over libjpeg's own 65500-pixel side */
-	else if (cinfo->err->msg_code == JERR_BAD_PRECISION)
+	else if (cinfo->err->msg_code == JERR_BAD_PRECISION ||	/* 12/16-bit samples */
+			 cinfo->err->msg_code == JERR_SOF_UNSUPPORTED ||	/* lossless, hierarchical */
+			 cinfo->err->msg_code == JERR_ARITH_NOTIMPL ||
+			 cinfo->err->msg_code == JERR_NOT_COMPILED ||
+			 cinfo->err->msg_code == JERR_CONVERSION_NOTIMPL)
 		st = FC_ERR_UNSUPPORTED_FORMAT;
 	jump_with_message(cinfo, st);
 }

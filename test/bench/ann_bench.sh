@@ -2,7 +2,8 @@
 # test/bench/ann_bench.sh: benchmark the faceann index on synthetic face embeddings.
 #
 #   bash test/bench/ann_bench.sh [-n ROWS] [-q QUERIES] [-s SEED] [-g GUC] [-v "VALUES"]
-#                                [-r REPS] [-x INSERT_ROWS] [-o "INDEX OPTIONS"] [--shared]
+#                                [-r REPS] [-x INSERT_ROWS] [-o "INDEX OPTIONS"]
+#                                [-p "SETUP SQL"] [--shared]
 #
 # Starts a private cluster (test/lib/cluster.sh, this tree's build), generates the data
 # with test/bench/facegen (cached in test/bench/data/), computes exact ground truth with
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-rows=100000 nq=1000 seed=42 reps=3 extra=""
+rows=100000 nq=1000 seed=42 reps=3 extra="" setup=""
 guc=face.ann_probes values="5 10 20 40 80 160" idxopts="" shared=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,12 +33,16 @@ while [ $# -gt 0 ]; do
 	-r) reps=$2; shift 2 ;;
 	-x) extra=$2; shift 2 ;;
 	-o) idxopts=$2; shift 2 ;;
-	--shared) shared=${FACE_SHARED_BENCH:-$root/../shared/bench}; shift ;;
-	*) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 2 ;;
+	-p) setup="$2;"; shift 2 ;;	# e.g. "SET face.ann_rerank = 500", for every index query
+	--shared)	# ../shared seen from the clone, or from its parent (a worktree under /work/wt)
+		shared=${FACE_SHARED_BENCH:-$root/../shared/bench}
+		[ -n "${FACE_SHARED_BENCH:-}" ] || [ -d "$shared" ] || shared=$root/../../shared/bench
+		shift ;;
+	*) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
 	esac
 done
 extra=${extra:-$((rows / 50 < 20000 ? rows / 50 : 20000))}
-[ -z "$shared" ] || [ -f "$shared/gen_faces.c" ] || { echo "no shared tools in $shared"; exit 1; }
+[ -z "$shared" ] || [ -f "$shared/gen_faces.c" ] || { echo "no shared tools in $shared (set FACE_SHARED_BENCH)"; exit 1; }
 
 work=$root/test/bench/data
 bin=$work/bin
@@ -165,12 +170,12 @@ results=()
 [ -n "$values" ] || values=$default
 for v in $values; do
 	log "$guc = $v"
-	results+=("$v $(median_run "$v" "${q[@]}" -g "$data/gt.txt" -w 1 -p "SET $guc = $v" -s "$search")")
+	results+=("$v $(median_run "$v" "${q[@]}" -g "$data/gt.txt" -w 1 -p "${setup}SET $guc = $v" -s "$search")")
 done
 log "two clients, $guc = $default (default)"
-two=$(median_run two "${q[@]}" -g "$data/gt.txt" -w 1 -t 2 -s "$search")
+two=$(median_run two "${q[@]}" -g "$data/gt.txt" -w 1 -t 2 ${setup:+-p "$setup"} -s "$search")
 log "filtered, 10% selective"
-filt=$(bench filtered "${q[@]}" -g "$data/gt_filt.txt" -n 100 -w 1 -s "$filtered")
+filt=$(bench filtered "${q[@]}" -g "$data/gt_filt.txt" -n 100 -w 1 ${setup:+-p "$setup"} -s "$filtered")
 log "inserting $extra rows, one per transaction"
 ins=$(bench insert -f "$data/extra.tsv" -c 1,2,3 -s 'INSERT INTO faces (id, identity, emb) VALUES ($1, $2, $3)')
 idx_after_mb=$(sql "SELECT round(pg_relation_size('faces_emb_idx') / 1048576.0, 1)")
@@ -190,7 +195,7 @@ exact_qps=$(field qps "$exact")
 	echo "Anchors: round trip p50 $(field p50_ms "$anchor_rt") ms, face_embedding round trip" \
 		"p50 $(field p50_ms "$anchor_ty") ms."
 	echo "Exact scan (baseline of this run, 20 queries): $exact_qps QPS, p50 $(field p50_ms "$exact") ms."
-	echo "Build: ${build_s} s, index ${idx_mb} MB${idxopts:+ (WITH $idxopts)}."
+	echo "Build: ${build_s} s, index ${idx_mb} MB${idxopts:+ (WITH $idxopts)}.${setup:+ Every index query after: $setup}"
 	echo
 	echo "| $guc | recall@10 | recall@1 | match recall | rank-1 identity | QPS | x exact | p50 ms | p99 ms | rows |"
 	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

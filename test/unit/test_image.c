@@ -162,6 +162,9 @@ typedef struct jpeg_spec
 	int			orientation;	/* 0 = no EXIF */
 	int			big_endian_exif;
 	int			quality;
+	int			restart_rows;	/* restart marker every n MCU rows */
+	int			no_subsampling;	/* 4:4:4 instead of libjpeg's default 4:2:0 */
+	int			arithmetic;		/* arithmetic instead of Huffman coding */
 } jpeg_spec;
 
 static void
@@ -194,6 +197,11 @@ encode_jpeg(const uint8_t *rgb, int w, int h, const jpeg_spec *spec, uint8_t **o
 	jpeg_set_quality(&c, spec->quality ? spec->quality : 95, TRUE);
 	if (spec->progressive)
 		jpeg_simple_progression(&c);
+	c.restart_in_rows = spec->restart_rows;
+	c.arith_code = spec->arithmetic ? TRUE : FALSE;
+	if (spec->no_subsampling)
+		for (int k = 0; k < c.num_components; k++)
+			c.comp_info[k].h_samp_factor = c.comp_info[k].v_samp_factor = 1;
 	jpeg_start_compress(&c, TRUE);
 	if (spec->orientation)
 	{
@@ -442,6 +450,10 @@ test_jpeg_variants(void)
 		{"cmyk", {.cmyk = JCS_CMYK}},
 		{"ycck", {.cmyk = JCS_YCCK}},
 		{"progressive cmyk", {.progressive = 1, .cmyk = JCS_CMYK}},
+		{"restart markers", {.restart_rows = 1}},
+		{"4:4:4", {.no_subsampling = 1}},
+		{"arithmetic", {.arithmetic = 1}},
+		{"progressive arithmetic 4:4:4", {.progressive = 1, .arithmetic = 1, .no_subsampling = 1}},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -769,6 +781,30 @@ test_huge_headers(void)
 
 			st = decode(jpg, jlen, &o, &img, NULL, &err, &hs);
 			CHECK(st == FC_ERR_IMAGE_TOO_LARGE, "16x16 with limit 100: %d", st);
+		}
+		free(j2);
+	}
+
+	/* a lossless (SOF3) or 12-bit JPEG is named as unsupported, not corrupt */
+	{
+		uint8_t    *j2 = malloc(jlen);
+
+		for (int variant = 0; variant < 2; variant++)
+		{
+			memcpy(j2, jpg, jlen);
+			for (size_t i = 2; i + 4 < jlen; i++)
+				if (j2[i] == 0xFF && j2[i + 1] == 0xC0)
+				{
+					if (variant == 0)
+						j2[i + 1] = 0xC3;
+					else
+						j2[i + 4] = 12;	/* sample precision */
+					break;
+				}
+			st = decode(j2, jlen, NULL, &img, NULL, &err, &hs);
+			CHECK(st == FC_ERR_UNSUPPORTED_FORMAT, "variant %d: status %d (%s)", variant, st, err.message);
+			if (st == FC_OK)
+				release(&img, &hs);
 		}
 		free(j2);
 	}
@@ -1255,6 +1291,7 @@ write_seeds(const char *dir)
 	jpeg_spec	jspecs[] = {
 		{0}, {.progressive = 1}, {.gray = 1}, {.cmyk = JCS_CMYK}, {.cmyk = JCS_YCCK, .progressive = 1},
 		{.orientation = 6}, {.orientation = 3, .big_endian_exif = 1}, {.quality = 30},
+		{.arithmetic = 1, .restart_rows = 1}, {.progressive = 1, .no_subsampling = 1},
 	};
 	png_spec	pspecs[] = {
 		{PNG_COLOR_TYPE_RGB, 8, 0, 0}, {PNG_COLOR_TYPE_RGBA, 16, 1, 0}, {PNG_COLOR_TYPE_GRAY, 2, 0, 0},

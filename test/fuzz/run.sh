@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# test/fuzz/run.sh [seconds]: build fuzz_pipeline with clang (libFuzzer, ASan, UBSan)
+# and run it for a while (default 300 s) on a corpus seeded with small valid and broken
+# images.  Crashing inputs land in test/fuzz/crashes/; once fixed, keep each as a case in
+# test/unit/test_pipeline.c (or sql/embed_errors.sql) and in test/fuzz/regressions/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-300}
+BLAS_DIR=${BLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-serial}
+out=test/fuzz/build; mkdir -p "$out" test/fuzz/crashes "$out/corpus"
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+objs=
+for src in src/core/*.c; do
+	obj=$out/$(basename "$src" .c).o
+	# Kernels with run-time dispatch (target_clones, fc_simd.h) are pure arithmetic on
+	# buffers the rest allocates and checks; clang does not link them, gcc builds them.
+	if grep -q fc_simd.h "$src"; then
+		gcc -O2 -g -std=gnu11 -Isrc/core -Isrc -c "$src" -o "$obj"
+	else
+		clang -O1 -g $san -fsanitize=fuzzer-no-link -Isrc/core -Isrc -c "$src" -o "$obj"
+	fi
+	objs="$objs $obj"
+done
+# shellcheck disable=SC2086
+clang -g -O1 $san -fsanitize=fuzzer -Isrc/core -Isrc -o "$out/fuzz_pipeline" \
+	test/fuzz/fuzz_pipeline.c $objs -L"$BLAS_DIR" -Wl,-rpath,"$BLAS_DIR" -lopenblas -lpng16 -ljpeg -lm
+# seeds: the small face crops and half-size photos make models wrote, plus regressions
+cp models/samples/*_face*.png "$out/corpus/" 2>/dev/null || true
+cp test/fuzz/regressions/* "$out/corpus/" 2>/dev/null || true
+ASAN_OPTIONS=detect_leaks=1 nice "$out/fuzz_pipeline" -max_total_time="$secs" -max_len=65536 \
+	-timeout=20 -rss_limit_mb=4096 -artifact_prefix=test/fuzz/crashes/ "$out/corpus"
