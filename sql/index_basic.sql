@@ -97,7 +97,7 @@ CREATE INDEX ON fa USING faceann (emb) WITH (probes = 3);
 CREATE INDEX ON fa USING faceann (id);
 CREATE INDEX ON fa USING faceann (emb, emb);
 SET face.ann_probes = 0;
-SET face.ann_rerank = 5;
+SET face.ann_rerank = -1;
 SELECT faceann_check('fa');
 
 DROP TABLE fa, fa_q, fa_seq, fe, fn;

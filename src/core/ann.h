@@ -51,6 +51,8 @@ typedef struct fc_ann_query
 	int			pdim;
 	int			nwords;			/* pdim / 64 */
 	uint64_t	planes[FC_ANN_QBITS][2048 / 64];	/* plane j = bit j of qq_i */
+	/* the same planes regrouped per 128 dimensions: {p0w0,p0w1,p1w0,p1w1,...} */
+	uint64_t	packed[2048 / 128][2 * FC_ANN_QBITS];
 	float		lo;				/* v_i ~ lo + delta * qq_i */
 	float		delta;
 	float		vsum;			/* sum_i v_i (exact) */
@@ -65,6 +67,14 @@ void		fc_ann_query_prepare(fc_ann_query *q, const float *v, int pdim);
  * S_b = sum over set bits of v_i, computed from the quantized planes.
  */
 extern float (*fc_ann_estimate_ip) (const fc_ann_query *q, const uint8_t *bits, float k);
+
+/*
+ * The estimator over n codes laid out with a fixed stride: code i has its
+ * bits at bits + i * stride and its factor k (a float) at kptr + i * stride;
+ * out[i] receives the estimate.  This is the index's inner loop.
+ */
+extern void (*fc_ann_estimate_ip_batch) (const fc_ann_query *q, const uint8_t *bits,
+										 const uint8_t *kptr, int stride, int n, float *out);
 
 /* fp16 storage: dst[i] = half(src[i] * scale) / the inverse, widened to float. */
 extern void (*fc_ann_to_half) (uint16_t *dst, const float *src, float scale, int n);

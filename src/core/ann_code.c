@@ -135,6 +135,12 @@ fc_ann_query_prepare(fc_ann_query *q, const float *v, int pdim)
 			if (qq >> j & 1)
 				q->planes[j][i >> 6] |= 1ULL << (i & 63);
 	}
+	for (int c = 0; c < pdim / 128; c++)
+		for (int j = 0; j < FC_ANN_QBITS; j++)
+		{
+			q->packed[c][2 * j] = q->planes[j][2 * c];
+			q->packed[c][2 * j + 1] = q->planes[j][2 * c + 1];
+		}
 }
 
 /*
@@ -225,6 +231,66 @@ half_to_float(uint16_t h)
 }
 
 static void
+estimate_ip_batch_generic(const fc_ann_query *q, const uint8_t *bits, const uint8_t *kptr,
+						  int stride, int n, float *out)
+{
+	for (int i = 0; i < n; i++)
+	{
+		float		k;
+
+		memcpy(&k, kptr + (size_t) i * stride, sizeof(float));
+		out[i] = fc_ann_estimate_ip(q, bits + (size_t) i * stride, k);
+	}
+}
+
+#ifdef FC_ANN_X86
+/*
+ * AVX-512 with VPOPCNTQ: per 128 dimensions the code is broadcast to the
+ * four bit-planes (8 x 64 bits), ANDed, popcounted in one instruction and
+ * accumulated; lane weights 1,1,2,2,4,4,8,8 are applied once at the end.
+ */
+__attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+static void
+estimate_ip_batch_avx512(const fc_ann_query *q, const uint8_t *bits, const uint8_t *kptr,
+						 int stride, int n, float *out)
+{
+	const __m512i shifts = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
+	int			chunks = q->pdim / 128;
+
+	if (q->pdim % 128 != 0)		/* 64 dimensions: half a chunk */
+	{
+		estimate_ip_batch_generic(q, bits, kptr, stride, n, out);
+		return;
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		const uint8_t *b = bits + (size_t) i * stride;
+		__m512i		acc = _mm512_setzero_si512();
+		long		ones = 0;
+		long		weighted;
+		float		k,
+					sb;
+
+		for (int c = 0; c < chunks; c++)
+		{
+			__m128i		code = _mm_loadu_si128((const __m128i *) (b + 16 * c));
+			__m512i		bc = _mm512_broadcast_i32x4(code);
+			__m512i		pl = _mm512_loadu_si512((const void *) q->packed[c]);
+
+			acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(bc, pl)));
+			ones += _mm_popcnt_u64((uint64_t) _mm_cvtsi128_si64(code)) +
+				_mm_popcnt_u64((uint64_t) _mm_extract_epi64(code, 1));
+		}
+		weighted = _mm512_reduce_add_epi64(_mm512_sllv_epi64(acc, shifts));
+		memcpy(&k, kptr + (size_t) i * stride, sizeof(float));
+		sb = q->lo * (float) ones + q->delta * (float) weighted;
+		out[i] = k * (2.0f * sb - q->vsum);
+	}
+}
+#endif
+
+static void
 to_half_generic(uint16_t *dst, const float *src, float scale, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -269,6 +335,8 @@ from_half_f16c(float *dst, const uint16_t *src, int n)
 #endif
 
 float		(*fc_ann_estimate_ip) (const fc_ann_query *q, const uint8_t *bits, float k) = estimate_ip_generic;
+void		(*fc_ann_estimate_ip_batch) (const fc_ann_query *q, const uint8_t *bits,
+										 const uint8_t *kptr, int stride, int n, float *out) = estimate_ip_batch_generic;
 void		(*fc_ann_to_half) (uint16_t *dst, const float *src, float scale, int n) = to_half_generic;
 void		(*fc_ann_from_half) (float *dst, const uint16_t *src, int n) = from_half_generic;
 
@@ -279,6 +347,8 @@ fc_ann_init(void)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("popcnt"))
 		fc_ann_estimate_ip = estimate_ip_popcnt;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))
+		fc_ann_estimate_ip_batch = estimate_ip_batch_avx512;
 	/* every AVX2 CPU has F16C; clang's builtin cannot test "f16c" directly */
 	if (__builtin_cpu_supports("avx2"))
 	{

@@ -74,11 +74,15 @@
 #define FACEANN_DEFAULT_PROBES	40
 #define FACEANN_MIN_PROBES		1
 #define FACEANN_MAX_PROBES		32768
-#define FACEANN_DEFAULT_RERANK	150
-#define FACEANN_MIN_RERANK		10
+#define FACEANN_DEFAULT_RERANK	0	/* 0 = FACEANN_RERANK_PER_PROBE * probes */
+#define FACEANN_MIN_RERANK		0
 #define FACEANN_MAX_RERANK		100000
+#define FACEANN_RERANK_PER_PROBE 8
 extern int	faceann_probes;
 extern int	faceann_rerank;
+
+/* faceann.c */
+extern int	FaceAnnRerank(void);
 
 /* Progress sub-phases (pg_stat_progress_create_index.phase), see faceannphasename */
 #define FACEANN_PHASE_SAMPLE	2
@@ -182,6 +186,7 @@ typedef struct FaceAnnCacheData
 	int			codePerPage;
 	float	   *centroids;		/* nlists * dim */
 	float	   *cnorm2;			/* |c|^2 per list */
+	float	   *rcentroids;		/* nlists * pdim: P c, or NULL if too big to keep */
 	BlockNumber *codeHead;		/* per list */
 	BlockNumber *vecHead;		/* per list */
 } FaceAnnCacheData;
@@ -227,7 +232,7 @@ extern bool faceanninsert(Relation index, Datum *values, bool *isnull, ItemPoint
 						  Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
 						  struct IndexInfo *indexInfo);
 extern void FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p,
-								  ItemPointer tid);
+								  ItemPointer tid, bool building);
 
 /* faceannscan.c */
 extern IndexScanDesc faceannbeginscan(Relation index, int nkeys, int norderbys);

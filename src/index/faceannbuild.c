@@ -12,10 +12,14 @@
  * 2. "training centroids": k-means (sgemm-based, src/core/ann_kmeans.c) on
  *    up to SAMPLES_PER_LIST vectors per list.  The metapage, centroid pages,
  *    directory pages and one empty code page and vector page per list are
- *    then written and WAL-logged as whole pages.
+ *    then written.
  * 3. "loading tuples": a second heap scan assigns vectors to their nearest
  *    centroid in batches (one sgemm per batch) and appends each through the
- *    ordinary insert path, FaceAnnInsertPrepared, which WAL-logs it.
+ *    ordinary insert path, FaceAnnInsertPrepared, in its building mode that
+ *    skips generic WAL.  At the end every page of the new index is
+ *    WAL-logged once as a full image (log_newpage_range), which is both
+ *    cheaper than per-tuple records and what crash recovery and standbys
+ *    need.
  *
  * Lists: the reloption, or 0 = about one list per 1000 rows (at least 1).
  * An empty table gets one list with a zero centroid; such an index works
@@ -217,7 +221,8 @@ WriteStructure(Relation index, ForkNumber fork, int metric, int dim, int nlists,
 		UnlockReleaseBuffer(buf);
 	}
 
-	if (fork == INIT_FORKNUM || RelationNeedsWAL(index))
+	/* the main fork is logged at the end of the build, after loading */
+	if (fork == INIT_FORKNUM)
 		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
 }
 
@@ -236,7 +241,7 @@ FlushBatch(FaceAnnBuildState *bs)
 	for (int i = 0; i < bs->nbatch; i++)
 	{
 		FaceAnnEncode(cache, bs->batch + (size_t) i * cache->dim, bs->assign[i], &p);
-		FaceAnnInsertPrepared(bs->index, cache, &p, &bs->tids[i]);
+		FaceAnnInsertPrepared(bs->index, cache, &p, &bs->tids[i], true);
 	}
 	bs->indtuples += bs->nbatch;
 	bs->nbatch = 0;
@@ -354,6 +359,9 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 			FlushBatch(&bs);
 		MemoryContextDelete(bs.tmpCtx);
 	}
+
+	if (RelationNeedsWAL(index))
+		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = bs.reltuples;

@@ -75,7 +75,7 @@ faceanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 */
 	*indexStartupCost = ratio * index->pages / 8.0 * spc_seq_page_cost
 		+ ratio * index->tuples * cpu_operator_cost
-		+ Min(faceann_rerank, index->tuples) * (cpu_operator_cost * 10 + cpu_index_tuple_cost);
+		+ Min(FaceAnnRerank(), index->tuples) * (cpu_operator_cost * 10 + cpu_index_tuple_cost);
 	*indexTotalCost = *indexStartupCost + index->tuples * cpu_index_tuple_cost;
 	*indexSelectivity = 1.0;
 	*indexCorrelation = 0;

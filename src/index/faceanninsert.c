@@ -15,7 +15,8 @@
  * entry is in place, in a record of their own.
  *
  * The build (faceannbuild.c) loads tuples through FaceAnnInsertPrepared too,
- * so the index it produces is exactly what inserts would produce.
+ * so the index it produces is exactly what inserts would produce; only the
+ * WAL differs (the build logs whole pages once at its end instead).
  *
  *-------------------------------------------------------------------------
  */
@@ -77,19 +78,57 @@ CodePageHasRoom(Page page, FaceAnnCache cache)
 }
 
 /*
+ * A set of page changes made atomically: through GenericXLog, or (during
+ * CREATE INDEX, which WAL-logs every page once at the end) directly in the
+ * buffers, which are then only marked dirty.
+ */
+typedef struct PageWriter
+{
+	GenericXLogState *state;	/* NULL when building */
+	Buffer		bufs[MAX_GENERIC_XLOG_PAGES];
+	int			nbufs;
+} PageWriter;
+
+static void
+WriterStart(PageWriter *w, Relation index, bool building)
+{
+	w->state = building ? NULL : GenericXLogStart(index);
+	w->nbufs = 0;
+}
+
+static Page
+WriterPage(PageWriter *w, Buffer buf, int flags)
+{
+	if (w->state)
+		return GenericXLogRegisterBuffer(w->state, buf, flags);
+	w->bufs[w->nbufs++] = buf;
+	return BufferGetPage(buf);
+}
+
+static void
+WriterFinish(PageWriter *w)
+{
+	if (w->state)
+		GenericXLogFinish(w->state);
+	else
+		for (int i = 0; i < w->nbufs; i++)
+			MarkBufferDirty(w->bufs[i]);
+}
+
+/*
  * Register buf (and newbuf, initialised and linked after it, if valid) in
- * state; returns the page that receives the entry.
+ * w; returns the page that receives the entry.
  */
 static Page
-RegisterTarget(GenericXLogState *state, Buffer buf, Buffer newbuf, uint16 page_id,
+RegisterTarget(PageWriter *w, Buffer buf, Buffer newbuf, uint16 page_id,
 			   BlockNumber *target)
 {
-	Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+	Page		page = WriterPage(w, buf, 0);
 
 	*target = BufferGetBlockNumber(buf);
 	if (BufferIsValid(newbuf))
 	{
-		Page		newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
+		Page		newpage = WriterPage(w, newbuf, GENERIC_XLOG_FULL_IMAGE);
 
 		FaceAnnInitPage(newpage, page_id);
 		FaceAnnPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(newbuf);
@@ -102,36 +141,38 @@ RegisterTarget(GenericXLogState *state, Buffer buf, Buffer newbuf, uint16 page_i
 /* Move list's insert pointers to the pages the last insert used, if they differ. */
 static void
 UpdateInsertPointers(Relation index, FaceAnnCache cache, int list,
-					 BlockNumber vecblk, BlockNumber codeblk)
+					 BlockNumber vecblk, BlockNumber codeblk, bool building)
 {
 	BlockNumber blkno = cache->dirStart + list / FACEANN_LISTS_PER_PAGE;
 	Buffer		buf = ReadBuffer(index, blkno);
-	GenericXLogState *state;
+	PageWriter	w;
 	FaceAnnListData *entry;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	state = GenericXLogStart(index);
-	entry = &((FaceAnnListData *) FaceAnnPageData(GenericXLogRegisterBuffer(state, buf, 0)))
+	WriterStart(&w, index, building);
+	entry = &((FaceAnnListData *) FaceAnnPageData(WriterPage(&w, buf, 0)))
 		[list % FACEANN_LISTS_PER_PAGE];
 	entry->vecInsert = vecblk;
 	entry->codeInsert = codeblk;
-	GenericXLogFinish(state);
+	WriterFinish(&w);
 	UnlockReleaseBuffer(buf);
 }
 
 /*
  * Append prepared entry p for heap tuple tid to its list.  Takes and
- * releases all locks itself; WAL-logged.
+ * releases all locks itself; WAL-logged unless building (the build logs
+ * every page at its end).
  */
 void
-FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p, ItemPointer tid)
+FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p, ItemPointer tid,
+					  bool building)
 {
 	FaceAnnListData list;
 	Buffer		vbuf,
 				vnew,
 				cbuf,
 				cnew;
-	GenericXLogState *state;
+	PageWriter	w;
 	Page		vpage,
 				cpage;
 	BlockNumber vblk,
@@ -144,9 +185,9 @@ FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p, It
 	vbuf = FindRoom(index, list.vecInsert, FACEANN_PAGE_VEC, VecPageHasRoom, cache, &vnew);
 	cbuf = FindRoom(index, list.codeInsert, FACEANN_PAGE_CODE, CodePageHasRoom, cache, &cnew);
 
-	state = GenericXLogStart(index);
-	vpage = RegisterTarget(state, vbuf, vnew, FACEANN_PAGE_VEC, &vblk);
-	cpage = RegisterTarget(state, cbuf, cnew, FACEANN_PAGE_CODE, &cblk);
+	WriterStart(&w, index, building);
+	vpage = RegisterTarget(&w, vbuf, vnew, FACEANN_PAGE_VEC, &vblk);
+	cpage = RegisterTarget(&w, cbuf, cnew, FACEANN_PAGE_CODE, &cblk);
 
 	/* the vector: first free slot (a fresh page has all slots free) */
 	opaque = FaceAnnPageGetOpaque(vpage);
@@ -173,7 +214,7 @@ FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p, It
 	opaque->count++;
 	((PageHeader) cpage)->pd_lower += cache->codeSize;
 
-	GenericXLogFinish(state);
+	WriterFinish(&w);
 
 	UnlockReleaseBuffer(vbuf);
 	if (BufferIsValid(vnew))
@@ -183,7 +224,7 @@ FaceAnnInsertPrepared(Relation index, FaceAnnCache cache, FaceAnnPrepared *p, It
 		UnlockReleaseBuffer(cnew);
 
 	if (vblk != list.vecInsert || cblk != list.codeInsert)
-		UpdateInsertPointers(index, cache, p->list, vblk, cblk);
+		UpdateInsertPointers(index, cache, p->list, vblk, cblk, building);
 }
 
 /* aminsert: NULLs and (for cosine) zero vectors are not indexed. */
@@ -219,7 +260,7 @@ faceanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		p.code = palloc(cache->codeSize);
 		p.vec = palloc(cache->vecSize);
 		FaceAnnEncode(cache, x, FaceAnnNearestList(cache, x), &p);
-		FaceAnnInsertPrepared(index, cache, &p, heap_tid);
+		FaceAnnInsertPrepared(index, cache, &p, heap_tid, false);
 	}
 
 	MemoryContextSwitchTo(oldcxt);

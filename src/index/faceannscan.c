@@ -9,7 +9,7 @@
  *    read the code pages of the next face.ann_probes lists, estimating each
  *    entry's distance from its 1-bit code (four popcounts per 64 dimensions)
  *    into a candidate array.
- * 2. Rerank: take the face.ann_rerank best remaining candidates (quickselect),
+ * 2. Rerank: take the FaceAnnRerank() best remaining candidates,
  *    read their fp16 vectors, compute the distance and return the rows in
  *    order of a certified lower bound of the true distance.
  * 3. When the executor wants more rows than a batch holds (a WHERE filter
@@ -73,6 +73,8 @@ typedef struct FaceAnnScanOpaqueData
 	float		qnorm;
 	bool		qzero;			/* cosine with a zero query: every distance is NaN */
 	fc_ann_query *gq;			/* IP/cosine: the rotated query, prepared once */
+	float	   *qrot;			/* P q (pdim) */
+	float	   *ips;			/* scratch: estimates of one code page */
 	float	   *r;				/* scratch: dim */
 	float	   *u;				/* scratch: pdim */
 	float	   *x;				/* scratch: dim */
@@ -85,9 +87,18 @@ typedef struct FaceAnnScanOpaqueData
 	int			capcand;
 	int			nextCand;		/* cand[0..nextCand) are reranked */
 
-	ScanResult	   *res;
+	ScanResult *res;
 	int			nres;
 	int			nextRes;
+
+	/*
+	 * Max-heap of the face.ann_rerank smallest estimates seen by the current
+	 * probe round: its top is the threshold of the first rerank batch, found
+	 * without sorting or selecting among all candidates.
+	 */
+	float	   *heap;
+	int			nheap;
+	int			rerank;			/* batch size, FaceAnnRerank() at scan start */
 } FaceAnnScanOpaqueData;
 
 typedef FaceAnnScanOpaqueData *FaceAnnScanOpaque;
@@ -213,16 +224,61 @@ StartScan(IndexScanDesc scan)
 	}
 	qsort(so->order, cache->nlists, sizeof(ProbeKey), CompareProbeKey);
 
+	so->qrot = palloc(sizeof(float) * cache->pdim);
+	fc_ann_rotate(so->q, dim, cache->pdim, cache->seed, so->qrot);
 	if (so->metric != FACEANN_METRIC_L2)
 	{
 		so->gq = palloc(sizeof(fc_ann_query));
-		fc_ann_rotate(so->q, dim, cache->pdim, cache->seed, so->u);
-		fc_ann_query_prepare(so->gq, so->u, cache->pdim);
+		fc_ann_query_prepare(so->gq, so->qrot, cache->pdim);
 	}
 	so->capcand = 1024;
 	so->cand = palloc(sizeof(Candidate) * so->capcand);
-	so->res = palloc(sizeof(ScanResult) * Max(faceann_rerank, 1));
+	so->rerank = FaceAnnRerank();
+	so->res = palloc(sizeof(ScanResult) * so->rerank);
+	so->heap = palloc(sizeof(float) * so->rerank);
+	so->ips = palloc(sizeof(float) * cache->codePerPage);
+	so->nheap = 0;
 	return true;
+}
+
+/* Offer est to the bounded max-heap of the smallest estimates. */
+static inline void
+HeapOffer(FaceAnnScanOpaque so, float est)
+{
+	float	   *h = so->heap;
+	int			n = so->nheap,
+				i;
+
+	if (n < so->rerank)
+	{
+		/* sift up */
+		i = so->nheap++;
+		while (i > 0 && h[(i - 1) / 2] < est)
+		{
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = est;
+		return;
+	}
+	if (!(est < h[0]))
+		return;
+	/* replace the top and sift down */
+	i = 0;
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1] > h[c])
+			c++;
+		if (!(h[c] > est))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = est;
 }
 
 /* Read the code chain of list l, appending a candidate per entry. */
@@ -239,11 +295,21 @@ ProbeList(IndexScanDesc scan, int l, float listkey)
 	if (so->metric == FACEANN_METRIC_L2)
 	{
 		/* est |q-x|^2 = |v|^2 + |u|^2 - 2<u,v>, v = P(q - c) */
-		const float *c = cache->centroids + (size_t) l * cache->dim;
+		if (cache->rcentroids)
+		{
+			const float *pc = cache->rcentroids + (size_t) l * cache->pdim;
 
-		for (int i = 0; i < cache->dim; i++)
-			so->r[i] = so->q[i] - c[i];
-		fc_ann_rotate(so->r, cache->dim, cache->pdim, cache->seed, so->u);
+			for (int i = 0; i < cache->pdim; i++)
+				so->u[i] = so->qrot[i] - pc[i];
+		}
+		else
+		{
+			const float *c = cache->centroids + (size_t) l * cache->dim;
+
+			for (int i = 0; i < cache->dim; i++)
+				so->r[i] = so->q[i] - c[i];
+			fc_ann_rotate(so->r, cache->dim, cache->pdim, cache->seed, so->u);
+		}
 		fc_ann_query_prepare(&lq, so->u, cache->pdim);
 		qq = &lq;
 		base = lq.vnorm2;
@@ -272,13 +338,21 @@ ProbeList(IndexScanDesc scan, int l, float listkey)
 			so->capcand = Max(so->capcand * 2, so->ncand + n);
 			so->cand = repalloc_huge(so->cand, sizeof(Candidate) * so->capcand);
 		}
+		if (n > 0)
+		{
+			FaceAnnCode first = (FaceAnnCode) FaceAnnPageData(page);
+
+			fc_ann_estimate_ip_batch(qq, first->bits, (const uint8 *) &first->k, cache->codeSize,
+									 n, so->ips);
+		}
 		for (int i = 0; i < n; i++)
 		{
 			FaceAnnCode code = (FaceAnnCode) (FaceAnnPageData(page) + (size_t) i * cache->codeSize);
 			Candidate  *c = &so->cand[so->ncand++];
-			float		ip = fc_ann_estimate_ip(qq, code->bits, code->k);
+			float		ip = so->ips[i];
 
 			c->est = so->metric == FACEANN_METRIC_L2 ? base + code->nr2 - 2.0f * ip : base - ip;
+			HeapOffer(so, c->est);
 			c->tid = code->tid;
 			c->vblk = code->vblk;
 			c->voff = code->voff;
@@ -369,11 +443,32 @@ RerankBatch(IndexScanDesc scan)
 {
 	FaceAnnScanOpaque so = (FaceAnnScanOpaque) scan->opaque;
 	FaceAnnCache cache = so->cache;
-	int			k = Min(faceann_rerank, so->ncand - so->nextCand);
+	int			k = Min(so->rerank, so->ncand - so->nextCand);
 	Buffer		buf = InvalidBuffer;
 	BlockNumber cur = InvalidBlockNumber;
 
-	SelectSmallest(so->cand, so->nextCand, so->ncand, k);
+	if (so->nheap > 0 && so->nextCand == 0)
+	{
+		/*
+		 * First batch of a probe round: the heap's top is the k-th smallest
+		 * estimate; one partitioning pass brings those (and ties) forward.
+		 */
+		float		tau = so->heap[0];
+		int			m = 0;
+
+		for (int i = 0; i < so->ncand; i++)
+			if (so->cand[i].est <= tau)
+			{
+				Candidate	t = so->cand[m];
+
+				so->cand[m++] = so->cand[i];
+				so->cand[i] = t;
+			}
+		k = Min(m, so->rerank);
+		so->nheap = 0;
+	}
+	else
+		SelectSmallest(so->cand, so->nextCand, so->ncand, k);
 	so->nres = so->nextRes = 0;
 	for (int i = so->nextCand; i < so->nextCand + k; i++)
 	{
@@ -390,7 +485,11 @@ RerankBatch(IndexScanDesc scan)
 			buf = ReadBuffer(scan->indexRelation, c->vblk);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			cur = c->vblk;
-			FaceAnnCheckPage(scan->indexRelation, BufferGetPage(buf), cur, FACEANN_PAGE_VEC);
+			/*
+			 * No page-kind check here: it would cost two cache misses per
+			 * candidate, and the slot bound and TID comparison below keep a
+			 * bad link harmless (faceann_check reports it).
+			 */
 		}
 		page = BufferGetPage(buf);
 		if (c->voff >= cache->vecPerPage)
@@ -464,6 +563,7 @@ faceanngettuple(IndexScanDesc scan, ScanDirection dir)
 			int			end = Min(so->cache->nlists, so->nextList + faceann_probes);
 
 			so->ncand = so->nextCand = 0;
+			so->nheap = 0;
 			for (; so->nextList < end; so->nextList++)
 			{
 				CHECK_FOR_INTERRUPTS();

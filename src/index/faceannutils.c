@@ -165,6 +165,18 @@ FaceAnnGetCache(Relation index)
 			UnlockReleaseBuffer(buf);
 		}
 		fc_ann_norms(cache->centroids, cache->nlists, cache->dim, cache->cnorm2);
+
+		/*
+		 * Rotated centroids save a scan one rotation per probed list (P(q-c) =
+		 * Pq - Pc); kept unless they would take more than 64 MB.
+		 */
+		if ((double) cache->nlists * cache->pdim * sizeof(float) <= 64.0 * 1024 * 1024)
+		{
+			cache->rcentroids = MemoryContextAlloc(cxt, sizeof(float) * cache->nlists * cache->pdim);
+			for (int l = 0; l < cache->nlists; l++)
+				fc_ann_rotate(cache->centroids + (size_t) l * cache->dim, cache->dim, cache->pdim,
+							  cache->seed, cache->rcentroids + (size_t) l * cache->pdim);
+		}
 	}
 
 	for (int l = 0; l < cache->nlists; l += FACEANN_LISTS_PER_PAGE)

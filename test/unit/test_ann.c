@@ -146,6 +146,34 @@ test_estimator(void)
 	CHECK(sqrt(err2 / trials) < 3.0, "estimator rms error %g", sqrt(err2 / trials));
 	CHECK(fabs(mean / trials) < 0.5, "estimator bias %g", mean / trials);
 
+	/* the batch kernel (SIMD where available) agrees with the scalar estimator */
+	for (int pd = 64; pd <= 512; pd *= 2)
+	{
+		uint8_t		entries[8][4 + 64];
+		float		out[8],
+					vv[512];
+
+		for (int i = 0; i < pd; i++)
+			vv[i] = frand();
+		fc_ann_query_prepare(&q, vv, pd);
+		for (int e = 0; e < 8; e++)
+		{
+			float		k = 0.25f + e;
+
+			memcpy(entries[e], &k, 4);
+			for (int i = 0; i < pd / 8; i++)
+				entries[e][4 + i] = (uint8_t) (frand() * 127 + 128);
+		}
+		fc_ann_estimate_ip_batch(&q, &entries[0][4], &entries[0][0], sizeof(entries[0]), 8, out);
+		for (int e = 0; e < 8; e++)
+		{
+			float		want = fc_ann_estimate_ip(&q, &entries[e][4], 0.25f + e);
+
+			CHECK(fabsf(out[e] - want) <= 1e-4f * (1 + fabsf(want)), "pdim %d entry %d: batch %g scalar %g",
+				  pd, e, out[e], want);
+		}
+	}
+
 	/* a zero residual is estimated exactly */
 	memset(u, 0, sizeof(u));
 	{
