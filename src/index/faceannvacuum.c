@@ -186,6 +186,8 @@ faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				((PageHeader) page)->pd_lower = (FaceAnnPageData(page) - (char *) page)
 					+ nkeep * cache->codeSize;
 				GenericXLogFinish(state);
+				/* page and opaque pointed into GenericXLog's copy, freed by Finish */
+				opaque = FaceAnnPageGetOpaque(BufferGetPage(buf));
 			}
 			if (!BlockNumberIsValid(firstRoom) && opaque->count < cache->codePerPage)
 				firstRoom = blkno;
