@@ -103,3 +103,8 @@ test/bench/bench_%: test/bench/bench_%.c $(CORE_SRCS)
 # assumptions: PostgreSQL's -fno-strict-aliasing and -fwrapv, needed by the server's
 # own code, keep GCC from vectorising the core's float loops.
 $(CORE_SRCS:.c=.o): CFLAGS += -fstrict-aliasing -fno-wrapv
+
+# PGXS tracks no header dependencies: rebuild every object when any header changes,
+# so a struct's layout can never differ between two objects of one build.
+HEADERS     = $(wildcard src/*.h src/core/*.h src/index/*.h)
+$(OBJS): $(HEADERS)
