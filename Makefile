@@ -44,6 +44,12 @@ PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (unless PostgreSQL was configured with
+# --enable-depend): without this, a changed struct in a header leaves stale
+# objects that disagree about its layout.  Coarse but safe: any header change
+# rebuilds every object.
+$(OBJS): $(wildcard src/*.h src/core/*.h src/index/*.h)
+
 $(DATA_built): $(SQL_PARTS) face.control
 	cat $(SQL_PARTS) > $@
 
