@@ -48,14 +48,15 @@ include $(PGXS)
 # --enable-depend): without this, a changed struct in a header leaves stale
 # objects that disagree about its layout.  Coarse but safe: any header change
 # rebuilds every object.
-$(OBJS): $(wildcard src/*.h src/core/*.h src/index/*.h)
+HEADERS     = $(wildcard src/*.h src/core/*.h src/index/*.h src/cli/*.h)
+$(OBJS): $(HEADERS)
 
 $(DATA_built): $(SQL_PARTS) face.control
 	cat $(SQL_PARTS) > $@
 
 all: $(if $(CLI_SRCS),face-cli)
 
-face-cli: $(CLI_SRCS) $(CORE_SRCS)
+face-cli: $(CLI_SRCS) $(CORE_SRCS) $(HEADERS)
 	$(CC) $(CORE_CFLAGS) -o $@ $(CLI_SRCS) $(CORE_SRCS) $(CORE_LIBS)
 
 # Model weights: fetched and converted by "make models" (models/Makefile), never
@@ -94,7 +95,7 @@ test:
 	bash test/run.sh
 
 # C unit tests of the core (test/run.sh builds and runs each one).
-test/unit/test_%: test/unit/test_%.c $(CORE_SRCS)
+test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) $(HEADERS) $(wildcard test/unit/*.h)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
 # C benchmarks of the core (test/bench/README.md, "Face pipeline"): per-network
@@ -102,15 +103,10 @@ test/unit/test_%: test/unit/test_%.c $(CORE_SRCS)
 test/bench/nn_bench: test/bench/nn_bench.c $(CORE_SRCS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
-test/bench/bench_%: test/bench/bench_%.c $(CORE_SRCS)
+test/bench/bench_%: test/bench/bench_%.c $(CORE_SRCS) $(HEADERS)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
 # The core library (no PostgreSQL code) is compiled with the compiler's usual
 # assumptions: PostgreSQL's -fno-strict-aliasing and -fwrapv, needed by the server's
 # own code, keep GCC from vectorising the core's float loops.
 $(CORE_SRCS:.c=.o): CFLAGS += -fstrict-aliasing -fno-wrapv
-
-# PGXS tracks no header dependencies: rebuild every object when any header changes,
-# so a struct's layout can never differ between two objects of one build.
-HEADERS     = $(wildcard src/*.h src/core/*.h src/index/*.h)
-$(OBJS): $(HEADERS)
