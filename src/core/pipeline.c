@@ -313,6 +313,29 @@ decode(const uint8_t *data, size_t len, const fc_pipeline_options *o,
 
 /* ------------------------------------------------------------- entry points */
 
+/*
+ * The common start of both entry points: resolve *opts (NULL means the
+ * defaults, stored in *defaults), validate them, zero *t, and decode the photo
+ * into *img (the caller frees it; on failure nothing is left to free).
+ */
+static fc_status
+start_photo(const uint8_t *data, size_t len, const fc_pipeline_options **opts,
+			fc_pipeline_options *defaults, const fc_hooks *hooks, fc_image *img,
+			float *sx, float *sy, fc_timings *t, fc_error *err)
+{
+	fc_status	st;
+
+	memset(t, 0, sizeof(*t));
+	if (*opts == NULL)
+	{
+		fc_pipeline_defaults(defaults);
+		*opts = defaults;
+	}
+	if ((st = check_options(*opts, err)) != FC_OK)
+		return st;
+	return decode(data, len, *opts, hooks, img, sx, sy, t, err);
+}
+
 fc_status
 fc_pipeline_faces(fc_models *m, const uint8_t *data, size_t len,
 				  const fc_pipeline_options *opts, const fc_hooks *hooks,
@@ -336,15 +359,7 @@ fc_pipeline_faces(fc_models *m, const uint8_t *data, size_t len,
 
 	*faces_out = NULL;
 	*n_out = 0;
-	memset(t, 0, sizeof(*t));
-	if (opts == NULL)
-	{
-		fc_pipeline_defaults(&defaults);
-		opts = &defaults;
-	}
-	if ((st = check_options(opts, err)) != FC_OK)
-		return st;
-	if ((st = decode(data, len, opts, hooks, &img, &sx, &sy, t, err)) != FC_OK)
+	if ((st = start_photo(data, len, &opts, &defaults, hooks, &img, &sx, &sy, t, err)) != FC_OK)
 		return st;
 
 	t0 = now_ms();
@@ -433,15 +448,7 @@ fc_pipeline_crop(fc_models *m, const uint8_t *data, size_t len,
 	fc_status	st;
 
 	memset(face, 0, sizeof(*face));
-	memset(t, 0, sizeof(*t));
-	if (opts == NULL)
-	{
-		fc_pipeline_defaults(&defaults);
-		opts = &defaults;
-	}
-	if ((st = check_options(opts, err)) != FC_OK)
-		return st;
-	if ((st = decode(data, len, opts, hooks, &img, &sx, &sy, t, err)) != FC_OK)
+	if ((st = start_photo(data, len, &opts, &defaults, hooks, &img, &sx, &sy, t, err)) != FC_OK)
 		return st;
 	if ((st = poll_hooks(hooks, err)) != FC_OK)
 		goto done;
