@@ -34,6 +34,7 @@
 
 #include <jpeglib.h>
 
+#include "alloc_check.h"
 #include "detector.h"
 #include "golden.h"
 #include "ssd_boxes.h"
@@ -297,33 +298,17 @@ test_samples(fc_detector *det)
 
 /* ---- 3. robustness ---------------------------------------------------- */
 
-/* An allocator that fails the fail_at-th allocation (0-based; -1 never) and counts live blocks. */
-typedef struct counting
+/* Adapters for alloc_check_init_paths(). */
+static fc_status
+detector_init_with(void *w, const fc_allocator *a, void **obj, fc_error *err)
 {
-	int			calls;
-	int			fail_at;
-	int			live;
-} counting;
-
-static void *
-counting_alloc(void *ctx, size_t size)
-{
-	counting   *c = ctx;
-
-	if (c->calls++ == c->fail_at)
-		return NULL;
-	c->live++;
-	return malloc(size);
+	return fc_detector_init(w, a, (fc_detector **) obj, err);
 }
 
 static void
-counting_free(void *ctx, void *ptr)
+detector_free_any(void *obj)
 {
-	counting   *c = ctx;
-
-	if (ptr != NULL)
-		c->live--;
-	free(ptr);
+	fc_detector_free(obj);
 }
 
 /* Says stop after `after` polls. */
@@ -388,24 +373,7 @@ test_robustness(const fc_weights *w, fc_detector *det)
 	}
 
 	/* every allocation failure in init: FC_ERR_NOMEM and nothing leaked */
-	for (int k = 0;; k++)
-	{
-		counting	c = {0, k, 0};
-		fc_allocator a = {counting_alloc, counting_free, &c};
-		fc_detector *d = NULL;
-		fc_status	st = fc_detector_init(w, &a, &d, &err);
-
-		if (st == FC_OK)
-		{
-			CHECK(k >= 2, "init succeeded with allocation %d failing", k);
-			fc_detector_free(d);
-			CHECK(c.live == 0, "%d blocks leaked by init + free", c.live);
-			break;
-		}
-		CHECK(st == FC_ERR_NOMEM, "allocation %d failing gave status %d (%s)", k, (int) st, err.message);
-		CHECK(c.live == 0, "allocation %d failing leaked %d blocks", k, c.live);
-		CHECK(d == NULL, "failed init set its output");
-	}
+	failures += alloc_check_init_paths(detector_init_with, detector_free_any, (void *) w);
 
 	/* the wrong network's weights */
 	{

@@ -41,6 +41,21 @@ count_down(void *ctx)
 	return interrupt_after >= 0 && interrupt_after-- == 0;
 }
 
+/* Adapters for alloc_check_init_paths(). */
+static fc_status
+landmarks_init_with(void *w, const fc_allocator *a, void **obj, fc_error *err)
+{
+	fc_hooks	h = {a, NULL, NULL};
+
+	return fc_landmarks_init(w, &h, (fc_landmarks **) obj, err);
+}
+
+static void
+landmarks_free_any(void *obj)
+{
+	fc_landmarks_free(obj);
+}
+
 int
 main(void)
 {
@@ -110,26 +125,7 @@ main(void)
 	}
 
 	/* every allocation failure is FC_ERR_NOMEM and leaks nothing; all freed on success */
-	for (int k = 0;; k++)
-	{
-		alloc_check ac;
-		fc_allocator failing = alloc_check_make(&ac, k);
-		fc_hooks	fh = {&failing, NULL, NULL};
-		fc_landmarks *net;
-		fc_status	st = fc_landmarks_init(w, &fh, &net, &err);
-
-		if (st == FC_OK)
-		{
-			fc_landmarks_free(net);
-			CHECK(ac.live == 0, "%d blocks leaked after free", ac.live);
-			CHECK(k >= 2, "init made only %d allocations", k);
-			break;
-		}
-		CHECK(st == FC_ERR_NOMEM && ac.live == 0,
-			  "allocation %d failing gave status %d with %d blocks live", k, st, ac.live);
-		if (k > 10)
-			break;
-	}
+	failures += alloc_check_init_paths(landmarks_init_with, landmarks_free_any, w);
 	fc_weights_close(w);
 	free(px);
 

@@ -42,6 +42,21 @@ count_down(void *ctx)
 	return interrupt_after >= 0 && interrupt_after-- == 0;
 }
 
+/* Adapters for alloc_check_init_paths(). */
+static fc_status
+recognizer_init_with(void *w, const fc_allocator *a, void **obj, fc_error *err)
+{
+	fc_hooks	h = {a, NULL, NULL};
+
+	return fc_recognizer_init(w, &h, (fc_recognizer **) obj, err);
+}
+
+static void
+recognizer_free_any(void *obj)
+{
+	fc_recognizer_free(obj);
+}
+
 int
 main(void)
 {
@@ -120,26 +135,7 @@ main(void)
 	}
 
 	/* every allocation failure is FC_ERR_NOMEM and leaks nothing; all freed on success */
-	for (int k = 0;; k++)
-	{
-		alloc_check ac;
-		fc_allocator failing = alloc_check_make(&ac, k);
-		fc_hooks	fh = {&failing, NULL, NULL};
-		fc_recognizer *net;
-		fc_status	st = fc_recognizer_init(w, &fh, &net, &err);
-
-		if (st == FC_OK)
-		{
-			fc_recognizer_free(net);
-			CHECK(ac.live == 0, "%d blocks leaked after free", ac.live);
-			CHECK(k >= 2, "init made only %d allocations", k);
-			break;
-		}
-		CHECK(st == FC_ERR_NOMEM && ac.live == 0,
-			  "allocation %d failing gave status %d with %d blocks live", k, st, ac.live);
-		if (k > 10)
-			break;
-	}
+	failures += alloc_check_init_paths(recognizer_init_with, recognizer_free_any, w);
 	fc_weights_close(w);
 	free(px);
 
