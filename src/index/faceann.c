@@ -93,6 +93,10 @@ faceannphasename(int64 phasenum)
 			return "sampling table";
 		case FACEANN_PHASE_KMEANS:
 			return "training centroids";
+		case FACEANN_PHASE_ASSIGN:
+			return "assigning tuples";
+		case FACEANN_PHASE_SORT:
+			return "sorting tuples";
 		case FACEANN_PHASE_LOAD:
 			return "loading tuples";
 		default:
