@@ -82,7 +82,8 @@ faceannoptions(Datum reloptions, bool validate)
 									  sizeof(FaceAnnOptions), tab, lengthof(tab));
 }
 
-static char *
+/* ambuildphasename: the name of a FACEANN_PHASE_* */
+char *
 faceannphasename(int64 phasenum)
 {
 	switch (phasenum)

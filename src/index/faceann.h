@@ -83,6 +83,7 @@ extern int	faceann_rerank;
 
 /* faceann.c */
 extern int	FaceAnnRerank(void);
+extern char *faceannphasename(int64 phasenum);
 
 /* Progress sub-phases (pg_stat_progress_create_index.phase), see faceannphasename */
 #define FACEANN_PHASE_SAMPLE	2
@@ -228,6 +229,7 @@ extern float *FaceAnnDecodeVec(FaceAnnCache cache, FaceAnnVec v, float *out);
 /* faceannbuild.c */
 extern IndexBuildResult *faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void faceannbuildempty(Relation index);
+extern void FaceAnnBuildPhase(int phase);
 
 /*
  * The load scan of a build, shared by the serial build and every participant

@@ -47,6 +47,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -77,6 +78,36 @@ typedef struct FaceAnnBuildState
 	uint64		rng;
 	float	   *tmpvec;
 } FaceAnnBuildState;
+
+/* the sub-phase of the running build, and when it started (see FaceAnnBuildPhase) */
+static int	buildPhase = 0;
+static instr_time buildPhaseStart;
+
+/*
+ * Enter sub-phase phase (FACEANN_PHASE_*, or 0 at the end of the build):
+ * report it in pg_stat_progress_create_index, and the time the previous
+ * one took at DEBUG2 (what the build benchmarks read).
+ */
+void
+FaceAnnBuildPhase(int phase)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	if (buildPhase != 0)
+	{
+		instr_time	took = now;
+
+		INSTR_TIME_SUBTRACT(took, buildPhaseStart);
+		ereport(DEBUG2,
+				(errmsg_internal("faceann build: %s took %.0f ms", faceannphasename(buildPhase),
+								 INSTR_TIME_GET_MILLISEC(took))));
+	}
+	buildPhase = phase;
+	buildPhaseStart = now;
+	if (phase != 0)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, phase);
+}
 
 static uint64
 NextRandom(uint64 *state)
@@ -377,7 +408,8 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.metric = FaceAnnGetMetric(index);
 	bs.rng = ROTATION_SEED;
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_SAMPLE);
+	buildPhase = 0;				/* a failed build may have left its last phase */
+	FaceAnnBuildPhase(FACEANN_PHASE_SAMPLE);
 	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
 
 	nlists = opts && opts->lists > 0 ? opts->lists : AutoLists((double) bs.nseen);
@@ -385,7 +417,7 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.dim == 0)
 		bs.dim = FaceAnnTypmodDim(index);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_KMEANS);
+	FaceAnnBuildPhase(FACEANN_PHASE_KMEANS);
 	if (bs.nsample > 0)
 		centroids = TrainCentroids(&bs, nlists);
 	else
@@ -402,7 +434,7 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		{
 			FaceAnnLoader ld;
 
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_LOAD);
+			FaceAnnBuildPhase(FACEANN_PHASE_LOAD);
 			FaceAnnLoaderInit(&ld, index, InsertBatch, NULL);
 			table_index_build_scan(heap, index, indexInfo, true, true, FaceAnnLoadCallback, &ld, NULL);
 			FaceAnnLoaderFinish(&ld);
@@ -412,6 +444,7 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+	FaceAnnBuildPhase(0);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = bs.reltuples;

@@ -296,11 +296,11 @@ LoadSorted(Relation index, Sharedsort *sharedsort, int nparticipants)
 	coordinate.nParticipants = nparticipants;
 	coordinate.sharedsort = sharedsort;
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_SORT);
+	FaceAnnBuildPhase(FACEANN_PHASE_SORT);
 	sortstate = BeginSort(desc, maintenance_work_mem, &coordinate);
 	tuplesort_performsort(sortstate);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_LOAD);
+	FaceAnnBuildPhase(FACEANN_PHASE_LOAD);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
 	memset(&p, 0, sizeof(p));
 	p.code = palloc(cache->codeSize);
@@ -427,12 +427,12 @@ FaceAnnParallelLoad(Relation heap, Relation index, IndexInfo *indexInfo, double 
 		return false;
 	}
 	nparticipants = pcxt->nworkers_launched + 1;
+
+	/* the leader does its share, then waits for the workers' sorted runs */
+	FaceAnnBuildPhase(FACEANN_PHASE_ASSIGN);
 	ereport(DEBUG1,
 			(errmsg_internal("faceann build: loading with %d parallel workers",
 							 pcxt->nworkers_launched)));
-
-	/* the leader does its share, then waits for the workers' sorted runs */
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_ASSIGN);
 	ScanAndSort(shared, sharedsort, heap, index, indexInfo,
 				maintenance_work_mem / nparticipants, true);
 	WaitForParallelWorkersToFinish(pcxt);
