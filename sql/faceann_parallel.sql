@@ -104,6 +104,17 @@ SELECT fp_narrow('concurrently', '<=>');
 SELECT * FROM fp_same ORDER BY build;
 DROP INDEX fp_cos;
 
+-- a partial index (the workers evaluate the predicate) on a table with HOT
+-- chains (the scan reports root TIDs, which the sort orders like any other)
+UPDATE fp SET id = id WHERE id % 7 = 0;
+ALTER TABLE fp SET (parallel_workers = 2);
+SET client_min_messages = debug1;
+CREATE INDEX fp_part ON fp USING faceann (emb) WITH (lists = 10) WHERE id % 2 = 0;
+RESET client_min_messages;
+SELECT * FROM faceann_check('fp_part');
+SELECT count(*) FROM (SELECT id FROM fp WHERE id % 2 = 0 ORDER BY emb <-> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]' LIMIT 20000) s;
+DROP INDEX fp_part;
+
 -- UNLOGGED tables build in parallel; temporary ones cannot (workers cannot
 -- read the leader's local buffers) and build serially
 CREATE UNLOGGED TABLE fpu AS SELECT * FROM fp;

@@ -157,6 +157,13 @@ SortBatch(FaceAnnLoader *ld, FaceAnnPrepared *entries, ItemPointer tids, int n)
 	TupleTableSlot *slot = sink->slot;
 	double		total;
 
+	/*
+	 * Only list, code and vec travel through the sort: a field added to
+	 * FaceAnnPrepared must be added to the entry (and to LoadSorted) too.
+	 */
+	StaticAssertStmt(sizeof(FaceAnnPrepared) == offsetof(FaceAnnPrepared, vec) + sizeof(FaceAnnVec),
+					 "FaceAnnPrepared has fields the parallel build does not carry");
+
 	SET_VARSIZE(entry, len);
 	for (int i = 0; i < n; i++)
 	{
