@@ -4,7 +4,8 @@
 #   nice bash test/bench/build_bench.sh            # ROWS=200000 REPS=3 LISTS="0 1000"
 #
 # Builds the extension, starts a private cluster (shared_buffers and maintenance_work_mem
-# 512MB), loads ROWS rows from test/bench/facegen (seed 42, 128-D), prewarms the table, then
+# 512MB, or FACE_BENCH_MEM_MB), loads ROWS rows from test/bench/facegen (seed 42, 128-D),
+# prewarms the table, then
 # for each LISTS value (0 = the automatic count) builds the index REPS times with
 # max_parallel_maintenance_workers 0, 1 and 2 in turn (after one discarded warm-up build),
 # printing the wall time, the time of each build phase (DEBUG2 lines of faceannbuild.c) and
@@ -21,8 +22,9 @@ bin=$(mktemp -d)
 cc=${CC:-gcc}
 $cc -O2 -Wall -o "$bin/facegen" test/bench/facegen.c -lm
 
-export FACE_EXTRA_CONF="shared_buffers = 512MB
-maintenance_work_mem = 512MB
+mem=${FACE_BENCH_MEM_MB:-512}
+export FACE_EXTRA_CONF="shared_buffers = ${mem}MB
+maintenance_work_mem = ${mem}MB
 max_parallel_maintenance_workers = 2
 max_wal_size = 4GB
 jit = off"
