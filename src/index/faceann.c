@@ -68,7 +68,8 @@ faceannoptions(Datum reloptions, bool validate)
 									  sizeof(FaceAnnOptions), tab, lengthof(tab));
 }
 
-static char *
+/* ambuildphasename: the name of a FACEANN_PHASE_* */
+char *
 faceannphasename(int64 phasenum)
 {
 	switch (phasenum)
@@ -79,6 +80,10 @@ faceannphasename(int64 phasenum)
 			return "sampling table";
 		case FACEANN_PHASE_KMEANS:
 			return "training centroids";
+		case FACEANN_PHASE_ASSIGN:
+			return "assigning tuples";
+		case FACEANN_PHASE_SORT:
+			return "sorting tuples";
 		case FACEANN_PHASE_LOAD:
 			return "loading tuples";
 		default:

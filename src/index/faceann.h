@@ -81,10 +81,15 @@
 extern int	faceann_probes;
 extern int	faceann_rerank;
 
+/* faceann.c */
+extern char *faceannphasename(int64 phasenum);
+
 /* Progress sub-phases (pg_stat_progress_create_index.phase), see faceannphasename */
 #define FACEANN_PHASE_SAMPLE	2
 #define FACEANN_PHASE_KMEANS	3
 #define FACEANN_PHASE_LOAD		4
+#define FACEANN_PHASE_ASSIGN	5	/* parallel build: workers assign and encode */
+#define FACEANN_PHASE_SORT		6	/* parallel build: the leader merges their sorts */
 
 typedef struct FaceAnnOptions
 {
@@ -237,6 +242,45 @@ extern Buffer FaceAnnReadBuffer(Relation index, FaceAnnCache cache, BlockNumber 
 /* faceannbuild.c */
 extern IndexBuildResult *faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void faceannbuildempty(Relation index);
+extern void FaceAnnBuildPhase(int phase);
+
+/*
+ * The load scan of a build, shared by the serial build and every participant
+ * of a parallel one: FaceAnnLoadCallback queues a row's vector; each full
+ * batch gets its lists from one sgemm and is encoded, then handed to emit
+ * (which inserts it, or feeds it to a parallel build's sort).
+ */
+typedef struct FaceAnnLoader FaceAnnLoader;
+typedef void (*FaceAnnLoadEmit) (FaceAnnLoader *ld, FaceAnnPrepared *entries,
+								 ItemPointer tids, int n);
+
+struct FaceAnnLoader
+{
+	Relation	index;
+	FaceAnnCache cache;
+	FaceAnnLoadEmit emit;
+	void	   *emitArg;
+	double		ntuples;		/* rows encoded so far, including the batch being emitted */
+	/* private to faceannbuild.c */
+	MemoryContext cxt;			/* the buffers below */
+	MemoryContext tmpCtx;		/* reset after every batch */
+	int			nbatch;
+	float	   *batch;
+	ItemPointerData *tids;
+	float	   *scratch;
+	int32	   *assign;
+	FaceAnnPrepared *prepared;
+};
+
+extern void FaceAnnLoaderInit(FaceAnnLoader *ld, Relation index, FaceAnnLoadEmit emit,
+							  void *emitArg);
+extern void FaceAnnLoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+								bool tupleIsAlive, void *arg);
+extern void FaceAnnLoaderFinish(FaceAnnLoader *ld);
+
+/* faceannparallel.c */
+extern bool FaceAnnParallelLoad(Relation heap, Relation index, IndexInfo *indexInfo,
+								double *indtuples);
 
 /* faceanninsert.c */
 extern bool faceanninsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,

@@ -14,12 +14,23 @@
  *    directory pages and one empty code page and vector page per list are
  *    then written.
  * 3. "loading tuples": a second heap scan assigns vectors to their nearest
- *    centroid in batches (one sgemm per batch) and appends each through the
- *    ordinary insert path, FaceAnnInsertPrepared, in its building mode that
- *    skips generic WAL.  At the end every page of the new index is
+ *    centroid in batches (one sgemm per batch) and encodes them
+ *    (FaceAnnLoader, which both build paths use), then appends each through
+ *    the ordinary insert path, FaceAnnInsertPrepared, in its building mode
+ *    that skips generic WAL.  At the end every page of the new index is
  *    WAL-logged once as a full image (log_newpage_range), which is both
  *    cheaper than per-tuple records and what crash recovery and standbys
  *    need.
+ *
+ * Phase 3 runs in parallel workers when plan_create_index_workers grants
+ * some (max_parallel_maintenance_workers, the table's parallel_workers,
+ * its size, maintenance_work_mem): see faceannparallel.c.  Its sub-phases
+ * are then "assigning tuples" (workers and leader scan, assign and encode
+ * into sorts), "sorting tuples" (the leader merges them) and "loading
+ * tuples" (the leader appends the entries list by list, in TID order).
+ * Either way each list holds the same entries in the same order (the serial
+ * scan's order is TID order too, unless a synchronized scan starts it midway
+ * or HOT chains report root TIDs out of order); only page numbers differ.
  *
  * Lists: the reloption, or 0 = one list per 500 rows up to 1M rows (2000
  * lists), then growing with the square root of the rows (6325 at 10M), so
@@ -38,6 +49,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -67,16 +79,37 @@ typedef struct FaceAnnBuildState
 	int64		nseen;			/* indexable vectors seen */
 	uint64		rng;
 	float	   *tmpvec;
-
-	/* phase 3: assignment batch */
-	FaceAnnCache cache;
-	float	   *batch;
-	ItemPointerData *tids;
-	int			nbatch;
-	float	   *scratch;
-	int32	   *assign;
-	MemoryContext tmpCtx;
 } FaceAnnBuildState;
+
+/* the sub-phase of the running build, and when it started (see FaceAnnBuildPhase) */
+static int	buildPhase = 0;
+static instr_time buildPhaseStart;
+
+/*
+ * Enter sub-phase phase (FACEANN_PHASE_*, or 0 at the end of the build):
+ * report it in pg_stat_progress_create_index, and the time the previous
+ * one took at DEBUG2 (what the build benchmarks read).
+ */
+void
+FaceAnnBuildPhase(int phase)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	if (buildPhase != 0)
+	{
+		instr_time	took = now;
+
+		INSTR_TIME_SUBTRACT(took, buildPhaseStart);
+		ereport(DEBUG2,
+				(errmsg_internal("faceann build: %s took %.0f ms", faceannphasename(buildPhase),
+								 INSTR_TIME_GET_MILLISEC(took))));
+	}
+	buildPhase = phase;
+	buildPhaseStart = now;
+	if (phase != 0)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, phase);
+}
 
 static uint64
 NextRandom(uint64 *state)
@@ -230,46 +263,95 @@ WriteStructure(Relation index, ForkNumber fork, int metric, int dim, int nlists,
 		log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
 }
 
-/* Assign the batch to lists with one sgemm and insert every vector. */
-static void
-FlushBatch(FaceAnnBuildState *bs)
+/*
+ * Set up ld for a load scan of index (whose structure is written) that hands
+ * every encoded batch to emit.  Allocates in CurrentMemoryContext; free with
+ * FaceAnnLoaderFinish.
+ */
+void
+FaceAnnLoaderInit(FaceAnnLoader *ld, Relation index, FaceAnnLoadEmit emit, void *emitArg)
 {
-	FaceAnnCache cache = bs->cache;
-	MemoryContext oldcxt = MemoryContextSwitchTo(bs->tmpCtx);
-	FaceAnnPrepared p;
+	FaceAnnCache cache = FaceAnnGetCache(index);
+	MemoryContext oldcxt;
 
-	fc_ann_assign(bs->batch, bs->nbatch, cache->dim, cache->centroids, cache->cnorm2,
-				  cache->nlists, bs->scratch, bs->assign);
-	p.code = palloc(cache->codeSize);
-	p.vec = palloc(cache->vecSize);
-	for (int i = 0; i < bs->nbatch; i++)
+	memset(ld, 0, sizeof(FaceAnnLoader));
+	ld->index = index;
+	ld->cache = cache;
+	ld->emit = emit;
+	ld->emitArg = emitArg;
+	ld->cxt = AllocSetContextCreate(CurrentMemoryContext, "faceann load", ALLOCSET_DEFAULT_SIZES);
+	ld->tmpCtx = AllocSetContextCreate(ld->cxt, "faceann load batch", ALLOCSET_DEFAULT_SIZES);
+
+	oldcxt = MemoryContextSwitchTo(ld->cxt);
+	ld->batch = palloc(sizeof(float) * ASSIGN_BATCH * cache->dim);
+	ld->tids = palloc(sizeof(ItemPointerData) * ASSIGN_BATCH);
+	ld->scratch = palloc_extended(sizeof(float) * ASSIGN_BATCH * cache->nlists, MCXT_ALLOC_HUGE);
+	ld->assign = palloc(sizeof(int32) * ASSIGN_BATCH);
+	ld->prepared = palloc(sizeof(FaceAnnPrepared) * ASSIGN_BATCH);
+	for (int i = 0; i < ASSIGN_BATCH; i++)
 	{
-		FaceAnnEncode(cache, bs->batch + (size_t) i * cache->dim, bs->assign[i], &p);
-		FaceAnnInsertPrepared(bs->index, cache, &p, &bs->tids[i], true);
+		ld->prepared[i].code = palloc(cache->codeSize);
+		ld->prepared[i].vec = palloc(cache->vecSize);
 	}
-	bs->indtuples += bs->nbatch;
-	bs->nbatch = 0;
 	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(bs->tmpCtx);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+}
+
+/*
+ * Assign the queued batch to lists with one sgemm, encode every vector and
+ * hand the batch to emit (called in the batch context, reset afterwards).
+ */
+static void
+FlushBatch(FaceAnnLoader *ld)
+{
+	FaceAnnCache cache = ld->cache;
+	MemoryContext oldcxt = MemoryContextSwitchTo(ld->tmpCtx);
+
+	fc_ann_assign(ld->batch, ld->nbatch, cache->dim, cache->centroids, cache->cnorm2,
+				  cache->nlists, ld->scratch, ld->assign);
+	for (int i = 0; i < ld->nbatch; i++)
+		FaceAnnEncode(cache, ld->batch + (size_t) i * cache->dim, ld->assign[i], &ld->prepared[i]);
+	ld->ntuples += ld->nbatch;
+	ld->emit(ld, ld->prepared, ld->tids, ld->nbatch);
+	ld->nbatch = 0;
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(ld->tmpCtx);
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* Phase 3 callback: queue the vector; flush full batches. */
-static void
-LoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
-			 bool tupleIsAlive, void *arg)
+/* Load scan callback (arg is a FaceAnnLoader): queue the vector; flush full batches. */
+void
+FaceAnnLoadCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+					bool tupleIsAlive, void *arg)
 {
-	FaceAnnBuildState *bs = (FaceAnnBuildState *) arg;
+	FaceAnnLoader *ld = (FaceAnnLoader *) arg;
 
 	if (isnull[0])
 		return;
-	if (!FaceAnnLoadVector(index, bs->cache, bs->metric, values[0],
-						   bs->batch + (size_t) bs->nbatch * bs->cache->dim))
+	if (!FaceAnnLoadVector(index, ld->cache, ld->cache->metric, values[0],
+						   ld->batch + (size_t) ld->nbatch * ld->cache->dim))
 		return;
-	bs->tids[bs->nbatch++] = *tid;
-	if (bs->nbatch == ASSIGN_BATCH)
-		FlushBatch(bs);
+	ld->tids[ld->nbatch++] = *tid;
+	if (ld->nbatch == ASSIGN_BATCH)
+		FlushBatch(ld);
+}
+
+/* Emit the last, partial batch and free ld's memory; ld->ntuples stays valid. */
+void
+FaceAnnLoaderFinish(FaceAnnLoader *ld)
+{
+	if (ld->nbatch > 0)
+		FlushBatch(ld);
+	MemoryContextDelete(ld->cxt);
+	ld->cxt = ld->tmpCtx = NULL;
+}
+
+/* Serial build: append the batch to its lists right away. */
+static void
+InsertBatch(FaceAnnLoader *ld, FaceAnnPrepared *entries, ItemPointer tids, int n)
+{
+	for (int i = 0; i < n; i++)
+		FaceAnnInsertPrepared(ld->index, ld->cache, &entries[i], &tids[i], true);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) ld->ntuples);
 }
 
 static int
@@ -330,7 +412,8 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.metric = FaceAnnGetMetric(index);
 	bs.rng = ROTATION_SEED;
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_SAMPLE);
+	buildPhase = 0;				/* a failed build may have left its last phase */
+	FaceAnnBuildPhase(FACEANN_PHASE_SAMPLE);
 	table_index_build_scan(heap, index, indexInfo, true, true, SampleCallback, &bs, NULL);
 
 	nlists = opts && opts->lists > 0 ? opts->lists : AutoLists((double) bs.nseen);
@@ -338,7 +421,7 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (bs.dim == 0)
 		bs.dim = FaceAnnTypmodDim(index);
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_KMEANS);
+	FaceAnnBuildPhase(FACEANN_PHASE_KMEANS);
 	if (bs.nsample > 0)
 		centroids = TrainCentroids(&bs, nlists);
 	else
@@ -350,22 +433,22 @@ faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	if (bs.nseen > 0)
 	{
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, FACEANN_PHASE_LOAD);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs.nseen);
-		bs.cache = FaceAnnGetCache(index);
-		bs.batch = palloc(sizeof(float) * ASSIGN_BATCH * bs.dim);
-		bs.tids = palloc(sizeof(ItemPointerData) * ASSIGN_BATCH);
-		bs.scratch = palloc_extended(sizeof(float) * ASSIGN_BATCH * nlists, MCXT_ALLOC_HUGE);
-		bs.assign = palloc(sizeof(int32) * ASSIGN_BATCH);
-		bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "faceann build", ALLOCSET_DEFAULT_SIZES);
-		table_index_build_scan(heap, index, indexInfo, true, true, LoadCallback, &bs, NULL);
-		if (bs.nbatch > 0)
-			FlushBatch(&bs);
-		MemoryContextDelete(bs.tmpCtx);
+		if (!FaceAnnParallelLoad(heap, index, indexInfo, &bs.indtuples))
+		{
+			FaceAnnLoader ld;
+
+			FaceAnnBuildPhase(FACEANN_PHASE_LOAD);
+			FaceAnnLoaderInit(&ld, index, InsertBatch, NULL);
+			table_index_build_scan(heap, index, indexInfo, true, true, FaceAnnLoadCallback, &ld, NULL);
+			FaceAnnLoaderFinish(&ld);
+			bs.indtuples = ld.ntuples;
+		}
 	}
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+	FaceAnnBuildPhase(0);
 
 	result = palloc(sizeof(IndexBuildResult));
 	result->heap_tuples = bs.reltuples;
