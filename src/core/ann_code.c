@@ -1,11 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * ann_code.c
- *	  The faceann codes: seeded randomized Hadamard rotation, 1-bit codes
- *	  with the RaBitQ inner-product estimator over a 4-bit query, and fp16
- *	  conversion.  See ann.h for the formulas.
+ *	  The faceann codes: seeded randomized Hadamard rotation, 4-bit scalar
+ *	  codes of the rotated residual with their inner-product estimator over
+ *	  an int8 query, and fp16 conversion.  See ann.h for the formulas.
  *
- * Kernels with a faster form on x86-64 (popcount, F16C) are compiled with
+ * Kernels with a faster form on x86-64 (AVX-512 VNNI, AVX2, F16C) are compiled with
  * target attributes and chosen once at run time by fc_ann_init(), so the
  * binary still runs on a CPU without them.
  *
@@ -26,7 +26,7 @@
 int
 fc_ann_padded_dim(int dim)
 {
-	int			p = 64;
+	int			p = 128;
 
 	while (p < dim)
 		p <<= 1;
@@ -85,97 +85,142 @@ fc_ann_rotate(const float *x, int dim, int pdim, uint64_t seed, float *u)
 	}
 }
 
+/*
+ * Fit u_i ~ lo + delta * n_i, n_i in 0..15: start from the min/max grid, then
+ * alternate rounding to the grid and a least-squares refit of (lo, delta)
+ * with n fixed.  The refit never increases |u - u^| and usually narrows the
+ * grid, trading the two extreme coordinates' error for everyone else's.
+ */
 void
-fc_ann_encode(const float *u, int pdim, uint8_t *bits, float *nr2, float *k)
+fc_ann_encode(const float *u, int pdim, uint8_t *nib, float *nr2, float *lo, float *delta)
 {
-	double		n2 = 0,
-				l1 = 0;
+	uint8_t		n[FC_ANN_MAX_PDIM];
+	float		mn = u[0],
+				mx = u[0];
+	double		n2 = 0;
+	float		l,
+				d;
 
-	memset(bits, 0, pdim / 8);
 	for (int i = 0; i < pdim; i++)
 	{
-		if (u[i] > 0)
-			bits[i >> 3] |= (uint8_t) (1u << (i & 7));
+		mn = fminf(mn, u[i]);
+		mx = fmaxf(mx, u[i]);
 		n2 += (double) u[i] * u[i];
-		l1 += fabs(u[i]);
 	}
 	*nr2 = (float) n2;
-	*k = l1 > 0 ? (float) (n2 / l1) : 0.0f;
+	l = mn;
+	d = (mx - mn) / FC_ANN_LEVELS;
+	if (!(d > 0) || !isfinite(d))
+	{
+		/* all coordinates equal (a zero residual): exact with n = 0 */
+		memset(nib, 0, pdim / 2);
+		*lo = mn;
+		*delta = 0.0f;
+		return;
+	}
+	for (int iter = 0; iter < FC_ANN_REFITS + 1; iter++)
+	{
+		double		sn = 0,
+					snn = 0,
+					su = 0,
+					snu = 0,
+					den;
+
+		for (int i = 0; i < pdim; i++)
+		{
+			long		q = lrintf((u[i] - l) / d);
+
+			n[i] = (uint8_t) (q < 0 ? 0 : q > FC_ANN_LEVELS ? FC_ANN_LEVELS : q);
+			sn += n[i];
+			snn += (double) n[i] * n[i];
+			su += u[i];
+			snu += (double) n[i] * u[i];
+		}
+		if (iter == FC_ANN_REFITS)
+			break;
+		den = pdim * snn - sn * sn;
+		if (!(den > 0))
+			break;
+		d = (float) ((pdim * snu - sn * su) / den);
+		l = (float) ((su - d * sn) / pdim);
+		if (!(d > 0))
+		{
+			/* cannot happen for a nonconstant u; keep the min/max grid */
+			l = mn;
+			d = (mx - mn) / FC_ANN_LEVELS;
+		}
+	}
+	for (int c = 0; c < pdim; c += 128)
+		for (int j = 0; j < 64; j++)
+			nib[c / 2 + j] = (uint8_t) (n[c + j] | n[c + 64 + j] << 4);
+	*lo = l;
+	*delta = d;
+}
+
+void
+fc_ann_decode(const uint8_t *nib, float lo, float delta, int pdim, float *u)
+{
+	for (int c = 0; c < pdim; c += 128)
+		for (int j = 0; j < 64; j++)
+		{
+			u[c + j] = lo + delta * (nib[c / 2 + j] & 15);
+			u[c + 64 + j] = lo + delta * (nib[c / 2 + j] >> 4);
+		}
 }
 
 void
 fc_ann_query_prepare(fc_ann_query *q, const float *v, int pdim)
 {
-	float		lo = v[0],
-				hi = v[0];
+	float		amax = 0;
 	double		sum = 0,
 				n2 = 0;
 
 	for (int i = 0; i < pdim; i++)
 	{
-		lo = fminf(lo, v[i]);
-		hi = fmaxf(hi, v[i]);
+		amax = fmaxf(amax, fabsf(v[i]));
 		sum += v[i];
 		n2 += (double) v[i] * v[i];
 	}
 	q->pdim = pdim;
-	q->nwords = pdim / 64;
-	q->lo = lo;
-	q->delta = hi > lo ? (hi - lo) / ((1 << FC_ANN_QBITS) - 1) : 0.0f;
 	q->vsum = (float) sum;
 	q->vnorm2 = (float) n2;
-	memset(q->planes, 0, sizeof(q->planes));
+	q->scale = amax > 0 && isfinite(amax) ? amax / 127.0f : 0.0f;
 	for (int i = 0; i < pdim; i++)
 	{
-		unsigned	qq = q->delta > 0 ? (unsigned) lrintf((v[i] - lo) / q->delta) : 0;
+		long		t = q->scale > 0 ? lrintf(v[i] / q->scale) : 0;
 
-		if (qq > (1u << FC_ANN_QBITS) - 1)
-			qq = (1u << FC_ANN_QBITS) - 1;
-		for (int j = 0; j < FC_ANN_QBITS; j++)
-			if (qq >> j & 1)
-				q->planes[j][i >> 6] |= 1ULL << (i & 63);
+		q->vq[i] = (int8_t) (t < -127 ? -127 : t > 127 ? 127 : t);
 	}
-	for (int c = 0; c < pdim / 128; c++)
-		for (int j = 0; j < FC_ANN_QBITS; j++)
-		{
-			q->packed[c][2 * j] = q->planes[j][2 * c];
-			q->packed[c][2 * j + 1] = q->planes[j][2 * c + 1];
-		}
 }
 
-/*
- * The estimator body, instantiated twice: portable and with the popcnt
- * instruction (the generic __builtin_popcountll is a table walk without it).
- */
-#define ESTIMATE_BODY \
-	uint64_t	w; \
-	long		weighted = 0, \
-				ones = 0; \
-	float		sb; \
-	for (int i = 0; i < q->nwords; i++) \
-	{ \
-		memcpy(&w, bits + 8 * i, 8); \
-		ones += __builtin_popcountll(w); \
-		for (int j = 0; j < FC_ANN_QBITS; j++) \
-			weighted += (long) __builtin_popcountll(w & q->planes[j][i]) << j; \
-	} \
-	sb = q->lo * (float) ones + q->delta * (float) weighted; \
-	return k * (2.0f * sb - q->vsum);
-
-static float
-estimate_ip_generic(const fc_ann_query *q, const uint8_t *bits, float k)
+/* sum_i vq_i n_i over one code, portable. */
+static int32_t
+code_dot_generic(const fc_ann_query *q, const uint8_t *nib)
 {
-	ESTIMATE_BODY
+	int32_t		s = 0;
+
+	for (int c = 0; c < q->pdim; c += 128)
+		for (int j = 0; j < 64; j++)
+			s += (nib[c / 2 + j] & 15) * q->vq[c + j] + (nib[c / 2 + j] >> 4) * q->vq[c + 64 + j];
+	return s;
 }
 
-#ifdef FC_ANN_X86
-__attribute__((target("popcnt")))
-static float
-estimate_ip_popcnt(const fc_ann_query *q, const uint8_t *bits, float k)
+static inline float
+combine(const fc_ann_query *q, int32_t dot, const uint8_t *factors)
 {
-	ESTIMATE_BODY
+	float		f[2];
+
+	memcpy(f, factors, sizeof(f));
+	return f[0] * q->vsum + f[1] * q->scale * (float) dot;
 }
-#endif
+
+float
+fc_ann_estimate_ip(const fc_ann_query *q, const uint8_t *nib, float lo, float delta)
+{
+	float		f[2] = {lo, delta};
+
+	return combine(q, code_dot_generic(q, nib), (const uint8_t *) f);
+}
 
 /* IEEE binary16 from float, round to nearest even (values beyond 65504 -> inf). */
 static uint16_t
@@ -231,61 +276,77 @@ half_to_float(uint16_t h)
 }
 
 static void
-estimate_ip_batch_generic(const fc_ann_query *q, const uint8_t *bits, const uint8_t *kptr,
+estimate_ip_batch_generic(const fc_ann_query *q, const uint8_t *nib, const uint8_t *factors,
 						  int stride, int n, float *out)
 {
 	for (int i = 0; i < n; i++)
-	{
-		float		k;
-
-		memcpy(&k, kptr + (size_t) i * stride, sizeof(float));
-		out[i] = fc_ann_estimate_ip(q, bits + (size_t) i * stride, k);
-	}
+		out[i] = combine(q, code_dot_generic(q, nib + (size_t) i * stride),
+						 factors + (size_t) i * stride);
 }
 
 #ifdef FC_ANN_X86
 /*
- * AVX-512 with VPOPCNTQ: per 128 dimensions the code is broadcast to the
- * four bit-planes (8 x 64 bits), ANDed, popcounted in one instruction and
- * accumulated; lane weights 1,1,2,2,4,4,8,8 are applied once at the end.
+ * AVX2: per 32 code bytes, the low and high nibbles (32 dimensions each) are
+ * multiplied with the int8 query by VPMADDUBSW (15 * 127 * 2 fits int16)
+ * and widened to int32 by VPMADDWD.
  */
-__attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+__attribute__((target("avx2")))
 static void
-estimate_ip_batch_avx512(const fc_ann_query *q, const uint8_t *bits, const uint8_t *kptr,
-						 int stride, int n, float *out)
+estimate_ip_batch_avx2(const fc_ann_query *q, const uint8_t *nib, const uint8_t *factors,
+					   int stride, int n, float *out)
 {
-	const __m512i shifts = _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0);
-	int			chunks = q->pdim / 128;
-
-	if (q->pdim % 128 != 0)		/* 64 dimensions: half a chunk */
-	{
-		estimate_ip_batch_generic(q, bits, kptr, stride, n, out);
-		return;
-	}
+	const __m256i mask = _mm256_set1_epi8(15);
+	const __m256i ones = _mm256_set1_epi16(1);
 
 	for (int i = 0; i < n; i++)
 	{
-		const uint8_t *b = bits + (size_t) i * stride;
+		const uint8_t *b = nib + (size_t) i * stride;
+		__m256i		acc = _mm256_setzero_si256();
+		__m128i		s;
+
+		for (int c = 0; c < q->pdim; c += 128)
+			for (int h = 0; h < 64; h += 32)
+			{
+				__m256i		x = _mm256_loadu_si256((const __m256i *) (b + c / 2 + h));
+				__m256i		lo = _mm256_and_si256(x, mask);
+				__m256i		hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), mask);
+				__m256i		p;
+
+				p = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) (q->vq + c + h)));
+				acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+				p = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (q->vq + c + 64 + h)));
+				acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+			}
+		s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+		s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+		s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+		out[i] = combine(q, _mm_cvtsi128_si32(s), factors + (size_t) i * stride);
+	}
+}
+
+/* AVX-512 VNNI: one VPDPBUSD per 64 dimensions. */
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void
+estimate_ip_batch_vnni(const fc_ann_query *q, const uint8_t *nib, const uint8_t *factors,
+					   int stride, int n, float *out)
+{
+	const __m512i mask = _mm512_set1_epi8(15);
+
+	for (int i = 0; i < n; i++)
+	{
+		const uint8_t *b = nib + (size_t) i * stride;
 		__m512i		acc = _mm512_setzero_si512();
-		long		ones = 0;
-		long		weighted;
-		float		k,
-					sb;
 
-		for (int c = 0; c < chunks; c++)
+		for (int c = 0; c < q->pdim; c += 128)
 		{
-			__m128i		code = _mm_loadu_si128((const __m128i *) (b + 16 * c));
-			__m512i		bc = _mm512_broadcast_i32x4(code);
-			__m512i		pl = _mm512_loadu_si512((const void *) q->packed[c]);
+			__m512i		x = _mm512_loadu_si512((const void *) (b + c / 2));
 
-			acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(bc, pl)));
-			ones += _mm_popcnt_u64((uint64_t) _mm_cvtsi128_si64(code)) +
-				_mm_popcnt_u64((uint64_t) _mm_extract_epi64(code, 1));
+			acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(x, mask),
+									  _mm512_loadu_si512((const void *) (q->vq + c)));
+			acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(_mm512_srli_epi16(x, 4), mask),
+									  _mm512_loadu_si512((const void *) (q->vq + c + 64)));
 		}
-		weighted = _mm512_reduce_add_epi64(_mm512_sllv_epi64(acc, shifts));
-		memcpy(&k, kptr + (size_t) i * stride, sizeof(float));
-		sb = q->lo * (float) ones + q->delta * (float) weighted;
-		out[i] = k * (2.0f * sb - q->vsum);
+		out[i] = combine(q, _mm512_reduce_add_epi32(acc), factors + (size_t) i * stride);
 	}
 }
 #endif
@@ -334,21 +395,47 @@ from_half_f16c(float *dst, const uint16_t *src, int n)
 }
 #endif
 
-float		(*fc_ann_estimate_ip) (const fc_ann_query *q, const uint8_t *bits, float k) = estimate_ip_generic;
-void		(*fc_ann_estimate_ip_batch) (const fc_ann_query *q, const uint8_t *bits,
-										 const uint8_t *kptr, int stride, int n, float *out) = estimate_ip_batch_generic;
+void		(*fc_ann_estimate_ip_batch) (const fc_ann_query *q, const uint8_t *nib,
+										 const uint8_t *factors, int stride, int n,
+										 float *out) = estimate_ip_batch_generic;
 void		(*fc_ann_to_half) (uint16_t *dst, const float *src, float scale, int n) = to_half_generic;
 void		(*fc_ann_from_half) (float *dst, const uint16_t *src, int n) = from_half_generic;
+
+int
+fc_ann_use_isa(const char *isa)
+{
+	if (strcmp(isa, "generic") == 0)
+	{
+		fc_ann_estimate_ip_batch = estimate_ip_batch_generic;
+		return 0;
+	}
+#ifdef FC_ANN_X86
+	__builtin_cpu_init();
+	if (strcmp(isa, "avx2") == 0 && __builtin_cpu_supports("avx2"))
+	{
+		fc_ann_estimate_ip_batch = estimate_ip_batch_avx2;
+		return 0;
+	}
+	if (strcmp(isa, "avx512vnni") == 0 && __builtin_cpu_supports("avx512f") &&
+		__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
+	{
+		fc_ann_estimate_ip_batch = estimate_ip_batch_vnni;
+		return 0;
+	}
+#endif
+	return -1;
+}
 
 void
 fc_ann_init(void)
 {
 #ifdef FC_ANN_X86
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("popcnt"))
-		fc_ann_estimate_ip = estimate_ip_popcnt;
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))
-		fc_ann_estimate_ip_batch = estimate_ip_batch_avx512;
+	if (__builtin_cpu_supports("avx2"))
+		fc_ann_estimate_ip_batch = estimate_ip_batch_avx2;
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		__builtin_cpu_supports("avx512vnni"))
+		fc_ann_estimate_ip_batch = estimate_ip_batch_vnni;
 	/* every AVX2 CPU has F16C; clang's builtin cannot test "f16c" directly */
 	if (__builtin_cpu_supports("avx2"))
 	{

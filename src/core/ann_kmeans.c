@@ -32,6 +32,27 @@ fc_ann_norms(const float *rows, int64_t n, int dim, float *out)
 }
 
 void
+fc_ann_list_keys(const float *q, int dim, const float *centroids, const float *cnorm2, int k,
+				 int l2, float *out)
+{
+	float		qn2 = 0;
+
+	/* out = -C q (+ |c|^2 + |q|^2 for L2), one sgemv */
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, k, dim, l2 ? -2.0f : -1.0f, centroids, dim,
+				q, 1, 0.0f, out, 1);
+	if (!l2)
+		return;
+	for (int i = 0; i < dim; i++)
+		qn2 += q[i] * q[i];
+	for (int j = 0; j < k; j++)
+	{
+		float		d = out[j] + cnorm2[j] + qn2;
+
+		out[j] = d > 0 ? d : 0.0f;	/* rounding can take a tiny distance below 0 */
+	}
+}
+
+void
 fc_ann_assign(const float *data, int64_t n, int dim, const float *centroids,
 			  const float *cnorm2, int k, float *scratch, int32_t *assign)
 {

@@ -49,26 +49,12 @@ FaceIndexInit(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("face.ann_rerank",
 							"Number of faceann candidates reranked with the stored vectors per batch.",
-							"Candidates are first ranked by their 1-bit codes; this many of the best "
-							"are rescored with fp16 vectors before rows are returned.  "
-							"0 (the default) means 8 per probed list, at least 100.",
+							"Candidates are first ranked by their 4-bit codes; this many of the best "
+							"are rescored with fp16 vectors before rows are returned, and more "
+							"batches follow as the query needs them.",
 							&faceann_rerank, FACEANN_DEFAULT_RERANK,
 							FACEANN_MIN_RERANK, FACEANN_MAX_RERANK,
 							PGC_USERSET, 0, NULL, NULL, NULL);
-}
-
-/*
- * Candidates reranked per batch: face.ann_rerank, or if 0, eight per probed
- * list (measured on 1M face embeddings: rerank depth must grow with the
- * probes or recall stops improving; 8x tracks the best depth for 10-160
- * probes at 1000 rows per list).
- */
-int
-FaceAnnRerank(void)
-{
-	if (faceann_rerank > 0)
-		return Max(faceann_rerank, 10);
-	return Min(FACEANN_MAX_RERANK, Max(100, FACEANN_RERANK_PER_PROBE * faceann_probes));
 }
 
 static bytea *

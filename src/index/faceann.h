@@ -2,7 +2,8 @@
  *
  * faceann.h
  *	  Private header of the faceann index access method: an IVF index with
- *	  1-bit RaBitQ codes for the first pass and fp16 vectors for reranking.
+ *	  4-bit codes of rotated residuals for the first pass and fp16 vectors for
+ *	  reranking.
  *
  * On-disk layout (all pages standard, all changes through GenericXLog):
  *
@@ -12,14 +13,14 @@
  *	  directory pages          per list: code chain head/insert page and
  *	                           vector chain head/insert page
  *	  code pages (per list)    packed FaceAnnCode entries: heap TID, where the
- *	                           fp16 vector lives, the 1-bit code and its two
- *	                           factors; scanned in full for every probed list
+ *	                           fp16 vector lives, the 4-bit code and its grid;
+ *	                           scanned in full for every probed list
  *	  vector pages (per list)  fixed slots of FaceAnnVec: heap TID and the
  *	                           fp16 vector; read only for reranked candidates
  *
- * Splitting codes from vectors keeps the first pass at ~36 bytes per row
- * (about 220 rows per page for 128 dimensions), so a probe touches few
- * buffers; the 268-byte vectors are read for a few hundred candidates only.
+ * Splitting codes from vectors keeps the first pass at 88 bytes per row
+ * (92 rows per page for 128 dimensions), so a probe touches few buffers;
+ * the 268-byte vectors are read for a few dozen candidates only.
  * Vector slots never move (code entries point at them); code entries do
  * (VACUUM compacts code pages).  Head pages never change after creation, so
  * a backend caches them with the centroids in rd_amcache.
@@ -47,7 +48,7 @@
 #include "ann.h"
 
 #define FACEANN_MAGIC			0x46414E4E	/* "FANN" */
-#define FACEANN_VERSION			1
+#define FACEANN_VERSION			2	/* 2: 4-bit codes (1 had 1-bit codes) */
 #define FACEANN_METAPAGE_BLKNO	0
 #define FACEANN_MAX_DIM			2000	/* a float4 centroid must fit on one page */
 
@@ -71,18 +72,16 @@
 #define FACEANN_MAX_LISTS		32768
 
 /* GUCs */
-#define FACEANN_DEFAULT_PROBES	40
+#define FACEANN_DEFAULT_PROBES	200
 #define FACEANN_MIN_PROBES		1
 #define FACEANN_MAX_PROBES		32768
-#define FACEANN_DEFAULT_RERANK	0	/* 0 = FACEANN_RERANK_PER_PROBE * probes */
-#define FACEANN_MIN_RERANK		0
+#define FACEANN_DEFAULT_RERANK	40
+#define FACEANN_MIN_RERANK		1
 #define FACEANN_MAX_RERANK		100000
-#define FACEANN_RERANK_PER_PROBE 8
 extern int	faceann_probes;
 extern int	faceann_rerank;
 
 /* faceann.c */
-extern int	FaceAnnRerank(void);
 extern char *faceannphasename(int64 phasenum);
 
 /* Progress sub-phases (pg_stat_progress_create_index.phase), see faceannphasename */
@@ -141,20 +140,24 @@ typedef struct FaceAnnListData
 
 #define FACEANN_LISTS_PER_PAGE	((int) (FaceAnnPageAvail / sizeof(FaceAnnListData)))
 
-/* A code entry; pdim/8 bytes of bits follow. */
+/*
+ * A code entry; pdim/2 bytes of 4-bit code follow (see ann.h).  lo and delta
+ * are adjacent, as fc_ann_estimate_ip_batch reads them.
+ */
 typedef struct FaceAnnCodeData
 {
 	ItemPointerData tid;		/* heap tuple */
 	uint16		voff;			/* slot number on the vector page */
 	BlockNumber vblk;			/* vector page */
-	float4		nr2;			/* |residual|^2 */
-	float4		k;				/* estimator factor, see ann.h */
-	uint8		bits[FLEXIBLE_ARRAY_MEMBER];
+	float4		bias;			/* L2: |u|^2 + 2<Pc, u^>; IP, cosine: 0 (see faceannscan.c) */
+	float4		lo;				/* u_i ~ u^_i = lo + delta * n_i */
+	float4		delta;
+	uint8		nib[FLEXIBLE_ARRAY_MEMBER];
 } FaceAnnCodeData;
 
 typedef FaceAnnCodeData *FaceAnnCode;
 
-#define FACEANN_CODE_SIZE(pdim)	MAXALIGN(offsetof(FaceAnnCodeData, bits) + (pdim) / 8)
+#define FACEANN_CODE_SIZE(pdim)	MAXALIGN(offsetof(FaceAnnCodeData, nib) + (pdim) / 2)
 
 /* A vector slot; a free slot has an invalid tid.  x ~ scale * half[i]. */
 typedef struct FaceAnnVecData
@@ -192,6 +195,15 @@ typedef struct FaceAnnCacheData
 	float	   *rcentroids;		/* nlists * pdim: P c, or NULL if too big to keep */
 	BlockNumber *codeHead;		/* per list */
 	BlockNumber *vecHead;		/* per list */
+
+	/*
+	 * The buffer each block was last found in, a hint for ReadRecentBuffer
+	 * (FaceAnnReadBuffer): it saves a scan the buffer mapping lookup, a
+	 * partition lock and a few cache misses per page.  The only mutable part.
+	 */
+	Buffer	   *recent;
+	BlockNumber nrecent;
+	MemoryContext cxt;			/* where recent lives */
 } FaceAnnCacheData;
 
 typedef FaceAnnCacheData *FaceAnnCache;
@@ -225,6 +237,7 @@ extern int	FaceAnnNearestList(FaceAnnCache cache, const float *x);
 extern void FaceAnnReadList(Relation index, FaceAnnCache cache, int list, FaceAnnListData *out);
 extern void FaceAnnSetDim(Relation index, int dim);
 extern float *FaceAnnDecodeVec(FaceAnnCache cache, FaceAnnVec v, float *out);
+extern Buffer FaceAnnReadBuffer(Relation index, FaceAnnCache cache, BlockNumber blkno);
 
 /* faceannbuild.c */
 extern IndexBuildResult *faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo);

@@ -32,7 +32,9 @@
  * scan's order is TID order too, unless a synchronized scan starts it midway
  * or HOT chains report root TIDs out of order); only page numbers differ.
  *
- * Lists: the reloption, or 0 = about one list per 1000 rows (at least 1).
+ * Lists: the reloption, or 0 = one list per 500 rows up to 1M rows (2000
+ * lists), then growing with the square root of the rows (6325 at 10M), so
+ * k-means and the assignment stay within minutes while lists stay short.
  * An empty table gets one list with a zero centroid; such an index works
  * (it is a flat scan) but should be rebuilt once the table is loaded.
  *
@@ -122,7 +124,9 @@ NextRandom(uint64 *state)
 static int
 AutoLists(double n)
 {
-	return (int) Max(1, Min(FACEANN_MAX_LISTS, rint(n / 1000.0)));
+	double		lists = n <= 1e6 ? n / 500.0 : 2000.0 * sqrt(n / 1e6);
+
+	return (int) Max(1, Min(FACEANN_MAX_LISTS, rint(lists)));
 }
 
 /* Phase 1 callback: count, check dimensions, reservoir-sample. */

@@ -69,13 +69,13 @@ faceanncostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	get_tablespace_page_costs(index->reltablespace, NULL, &spc_seq_page_cost);
 
 	/*
-	 * Startup: read the probed share of the code pages (about an eighth of
+	 * Startup: read the probed share of the code pages (about a quarter of
 	 * the index) sequentially, estimate every entry, rerank a batch with one
 	 * random vector page each.
 	 */
-	*indexStartupCost = ratio * index->pages / 8.0 * spc_seq_page_cost
+	*indexStartupCost = ratio * index->pages / 4.0 * spc_seq_page_cost
 		+ ratio * index->tuples * cpu_operator_cost
-		+ Min(FaceAnnRerank(), index->tuples) * (cpu_operator_cost * 10 + cpu_index_tuple_cost);
+		+ Min(faceann_rerank, index->tuples) * (cpu_operator_cost * 10 + cpu_index_tuple_cost);
 	*indexTotalCost = *indexStartupCost + index->tuples * cpu_index_tuple_cost;
 	*indexSelectivity = 1.0;
 	*indexCorrelation = 0;

@@ -3,27 +3,36 @@
  * faceannscan.c
  *	  Ordered scans of a faceann index (ORDER BY emb <-> q LIMIT k).
  *
- * A scan works in batches:
+ * A scan works in rounds, passes and batches:
  *
- * 1. Probe: rank every list by its centroid's distance to the query and
- *    read the code pages of the next face.ann_probes lists, estimating each
- *    entry's distance from its 1-bit code (four popcounts per 64 dimensions)
- *    into a candidate array.
- * 2. Rerank: take the FaceAnnRerank() best remaining candidates,
- *    read their fp16 vectors, compute the distance and return the rows in
- *    order of a certified lower bound of the true distance.
- * 3. When the executor wants more rows than a batch holds (a WHERE filter
- *    rejected some), rerank the next candidates; when the probed lists are
- *    used up, probe the next lists.  So a filtered query keeps going until it
- *    has its LIMIT or the index is exhausted: it never silently returns fewer
- *    rows than match.
+ * 1. Round: the next face.ann_probes lists by centroid distance (selected,
+ *    not sorted, among all lists: only a round's lists are put in order).
+ * 2. Pass: read the code pages of the round's lists and estimate every
+ *    entry's distance from its 4-bit code (an int8 dot product with the
+ *    rotated query, see ann.h), keeping only the "keep" smallest estimates
+ *    above the pass's floor (a bounded max-heap decides, so a pass stores a
+ *    few hundred candidates, not every entry it reads).
+ * 3. Batch: rerank the next face.ann_rerank kept candidates (in estimate
+ *    order) with their fp16 vectors and return them in order of a certified
+ *    lower bound of the exact distance.
+ * When the executor wants more rows (a WHERE filter rejected some, or a
+ * large LIMIT), the next batch comes from the kept candidates; when those
+ * are used up, a new pass over the same lists keeps the next 4x as many
+ * (floor = the largest estimate kept so far); when a pass finds no more, the
+ * next round starts.  So a filtered query keeps going until it has its LIMIT
+ * or the index is exhausted: it never silently returns fewer rows than match.
  *
- * Exactness of the order: every row is returned with xs_recheckorderby set
- * and a value that is a lower bound of the exact distance (fp16 error and
- * float rounding subtracted, see LowerBound), so the executor recomputes the
- * exact distance on the heap tuple and reorders.  Within a batch the rows
- * therefore come out in exact distance order; across batches (which only
- * the later, filtered part of a scan reaches) the order is approximate.
+ * Order: every row is returned with xs_recheckorderby set, so the executor
+ * recomputes the exact distance on the heap tuple and reorders, as long as
+ * each value returned is a lower bound of the exact distance of that row and
+ * of every row returned after it.  Within a batch the lower bounds are
+ * certified (fp16 and rounding error subtracted, see LowerBound).  Rows that
+ * are still to come have only an estimate, so a batch's values are also
+ * capped at the smallest estimate not yet reranked, less twice the largest
+ * estimation error seen in the round (see Cap): the executor then holds back
+ * rows until the index has gone past them.  Only across rounds (a query
+ * whose filter rejects nearly every row of face.ann_probes lists) is the
+ * order left approximate.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,9 +50,13 @@
 #include "embedding.h"
 #include "faceann.h"
 
+#define KEEP_PER_RERANK		4	/* a pass keeps this many batches' worth */
+#define KEEP_GROWTH			4	/* each further pass over a round keeps 4x more */
+#define PREFETCH_CHUNK		16	/* code entries estimated between prefetches */
+
 typedef struct Candidate
 {
-	float		est;			/* estimated distance (L2: squared; IP/cosine: -<q,x>) */
+	float		est;			/* estimate (L2: squared distance; IP/cosine: -<q,x>) */
 	uint16		voff;
 	ItemPointerData tid;
 	BlockNumber vblk;
@@ -57,7 +70,7 @@ typedef struct ScanResult
 
 typedef struct ProbeKey
 {
-	float		key;
+	float		key;			/* L2: |q - c|^2; IP/cosine: -<q,c> */
 	int			list;
 } ProbeKey;
 
@@ -72,33 +85,31 @@ typedef struct FaceAnnScanOpaqueData
 	float	   *q;				/* query as the index sees it (cosine: normalised) */
 	float		qnorm;
 	bool		qzero;			/* cosine with a zero query: every distance is NaN */
-	fc_ann_query *gq;			/* IP/cosine: the rotated query, prepared once */
-	float	   *qrot;			/* P q (pdim) */
+	fc_ann_query *pq;			/* the rotated query, prepared for the estimator */
 	float	   *ips;			/* scratch: estimates of one code page */
-	float	   *r;				/* scratch: dim */
-	float	   *u;				/* scratch: pdim */
 	float	   *x;				/* scratch: dim */
 
-	ProbeKey   *order;			/* lists by centroid distance */
-	int			nextList;
+	ProbeKey   *order;			/* lists; order[0..roundEnd) in key order */
+	int			roundStart;		/* the round's lists are order[roundStart..roundEnd) */
+	int			roundEnd;
 
-	Candidate  *cand;
+	/* the current pass over the round */
+	float		floor;			/* keep estimates > floor only */
+	int			keep;
+	bool		exhausted;		/* a pass kept everything above its floor */
+	Candidate  *cand;			/* kept, sorted by est after the pass */
 	int			ncand;
 	int			capcand;
 	int			nextCand;		/* cand[0..nextCand) are reranked */
+	float	   *heap;			/* max-heap of the keep smallest estimates */
+	int			nheap;
+	float		maxerr;			/* largest |estimate - reranked value| this round */
 
+	int			rerank;			/* batch size, face.ann_rerank at scan start */
 	ScanResult *res;
 	int			nres;
 	int			nextRes;
-
-	/*
-	 * Max-heap of the face.ann_rerank smallest estimates seen by the current
-	 * probe round: its top is the threshold of the first rerank batch, found
-	 * without sorting or selecting among all candidates.
-	 */
-	float	   *heap;
-	int			nheap;
-	int			rerank;			/* batch size, FaceAnnRerank() at scan start */
+	double		cap;			/* the current batch's values are capped here */
 } FaceAnnScanOpaqueData;
 
 typedef FaceAnnScanOpaqueData *FaceAnnScanOpaque;
@@ -134,7 +145,7 @@ faceannrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int
 	so->done = false;
 	so->ncand = so->capcand = so->nextCand = 0;
 	so->nres = so->nextRes = 0;
-	so->nextList = 0;
+	so->roundStart = so->roundEnd = 0;
 }
 
 static int
@@ -149,6 +160,17 @@ CompareProbeKey(const void *a, const void *b)
 }
 
 static int
+CompareCandidate(const void *a, const void *b)
+{
+	const Candidate *ca = a,
+			   *cb = b;
+
+	if (ca->est != cb->est)
+		return ca->est < cb->est ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) &ca->tid, (ItemPointer) &cb->tid);
+}
+
+static int
 CompareResult(const void *a, const void *b)
 {
 	const ScanResult *ra = a,
@@ -159,7 +181,45 @@ CompareResult(const void *a, const void *b)
 	return ItemPointerCompare((ItemPointer) &ra->tid, (ItemPointer) &rb->tid);
 }
 
-/* Set up the query and the list order; false if there is nothing to return. */
+/* Partially order keys[lo..hi) so that its k smallest come first (quickselect). */
+static void
+SelectSmallestKeys(ProbeKey *keys, int lo, int hi, int k)
+{
+	int			target = lo + k;
+
+	while (hi - lo > 1 && target > lo && target < hi)
+	{
+		ProbeKey	pivot = keys[lo + (hi - lo) / 2];
+		int			i = lo,
+					j = hi - 1;
+
+		while (i <= j)
+		{
+			while (CompareProbeKey(&keys[i], &pivot) < 0)
+				i++;
+			while (CompareProbeKey(&keys[j], &pivot) > 0)
+				j--;
+			if (i <= j)
+			{
+				ProbeKey	t = keys[i];
+
+				keys[i] = keys[j];
+				keys[j] = t;
+				i++;
+				j--;
+			}
+		}
+		/* now keys[lo..j] <= pivot <= keys[i..hi) */
+		if (target <= j + 1)
+			hi = j + 1;
+		else if (target >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Set up the query and the list keys; false if there is nothing to return. */
 static bool
 StartScan(IndexScanDesc scan)
 {
@@ -167,6 +227,8 @@ StartScan(IndexScanDesc scan)
 	FaceAnnCache cache = so->cache;
 	FaceEmbedding *e;
 	int			dim = cache->dim;
+	float	   *keys;
+	float	   *qrot;
 
 	if (scan->numberOfOrderBys < 1 || (scan->orderByData[0].sk_flags & SK_ISNULL))
 		return false;
@@ -207,41 +269,35 @@ StartScan(IndexScanDesc scan)
 	}
 	else
 		so->qnorm = sqrtf(face_inner_product(so->q, so->q, dim));
-	so->r = palloc(sizeof(float) * dim);
 	so->x = palloc(sizeof(float) * dim);
-	so->u = palloc(sizeof(float) * cache->pdim);
 
+	keys = palloc(sizeof(float) * cache->nlists);
+	fc_ann_list_keys(so->q, dim, cache->centroids, cache->cnorm2, cache->nlists,
+					 so->metric == FACEANN_METRIC_L2, keys);
 	so->order = palloc(sizeof(ProbeKey) * cache->nlists);
 	for (int l = 0; l < cache->nlists; l++)
 	{
-		const float *c = cache->centroids + (size_t) l * dim;
-
 		so->order[l].list = l;
-		so->order[l].key = so->metric == FACEANN_METRIC_L2 ? face_l2_squared(so->q, c, dim)
-			: -face_inner_product(so->q, c, dim);
-		if (isnan(so->order[l].key))
-			so->order[l].key = INFINITY;
+		so->order[l].key = isnan(keys[l]) ? INFINITY : keys[l];
 	}
-	qsort(so->order, cache->nlists, sizeof(ProbeKey), CompareProbeKey);
+	pfree(keys);
 
-	so->qrot = palloc(sizeof(float) * cache->pdim);
-	fc_ann_rotate(so->q, dim, cache->pdim, cache->seed, so->qrot);
-	if (so->metric != FACEANN_METRIC_L2)
-	{
-		so->gq = palloc(sizeof(fc_ann_query));
-		fc_ann_query_prepare(so->gq, so->qrot, cache->pdim);
-	}
+	qrot = palloc(sizeof(float) * cache->pdim);
+	fc_ann_rotate(so->q, dim, cache->pdim, cache->seed, qrot);
+	so->pq = palloc(sizeof(fc_ann_query));
+	fc_ann_query_prepare(so->pq, qrot, cache->pdim);
+	pfree(qrot);
+
+	so->rerank = faceann_rerank;
+	so->res = palloc(sizeof(ScanResult) * so->rerank);
 	so->capcand = 1024;
 	so->cand = palloc(sizeof(Candidate) * so->capcand);
-	so->rerank = FaceAnnRerank();
-	so->res = palloc(sizeof(ScanResult) * so->rerank);
-	so->heap = palloc(sizeof(float) * so->rerank);
 	so->ips = palloc(sizeof(float) * cache->codePerPage);
-	so->nheap = 0;
+	so->heap = NULL;
 	return true;
 }
 
-/* Offer est to the bounded max-heap of the smallest estimates. */
+/* Offer est to the bounded max-heap of the so->keep smallest estimates. */
 static inline void
 HeapOffer(FaceAnnScanOpaque so, float est)
 {
@@ -249,7 +305,7 @@ HeapOffer(FaceAnnScanOpaque so, float est)
 	int			n = so->nheap,
 				i;
 
-	if (n < so->rerank)
+	if (n < so->keep)
 	{
 		/* sift up */
 		i = so->nheap++;
@@ -281,51 +337,31 @@ HeapOffer(FaceAnnScanOpaque so, float est)
 	h[i] = est;
 }
 
-/* Read the code chain of list l, appending a candidate per entry. */
+/*
+ * Read the code chain of list l, keeping the entries whose estimate is above
+ * the floor and among the keep smallest so far (ties included).
+ *
+ * L2: |q - x|^2 = |q - c|^2 + bias - 2<Pq, u^> (bias = |u|^2 + 2<Pc, u^>,
+ * stored per entry), so one prepared query serves every list.
+ * IP/cosine: -<q, x> = -<q, c> - <Pq, u^>.
+ */
 static void
-ProbeList(IndexScanDesc scan, int l, float listkey)
+ProbeList(IndexScanDesc scan, int l, float key, BlockNumber after)
 {
 	FaceAnnScanOpaque so = (FaceAnnScanOpaque) scan->opaque;
 	FaceAnnCache cache = so->cache;
-	fc_ann_query lq;
-	const fc_ann_query *qq;
-	float		base;
+	float		twice = so->metric == FACEANN_METRIC_L2 ? 2.0f : 1.0f;
 	BlockNumber blkno = cache->codeHead[l];
+	Buffer		buf = FaceAnnReadBuffer(scan->indexRelation, cache, blkno);
 
-	if (so->metric == FACEANN_METRIC_L2)
+	while (BufferIsValid(buf))
 	{
-		/* est |q-x|^2 = |v|^2 + |u|^2 - 2<u,v>, v = P(q - c) */
-		if (cache->rcentroids)
-		{
-			const float *pc = cache->rcentroids + (size_t) l * cache->pdim;
-
-			for (int i = 0; i < cache->pdim; i++)
-				so->u[i] = so->qrot[i] - pc[i];
-		}
-		else
-		{
-			const float *c = cache->centroids + (size_t) l * cache->dim;
-
-			for (int i = 0; i < cache->dim; i++)
-				so->r[i] = so->q[i] - c[i];
-			fc_ann_rotate(so->r, cache->dim, cache->pdim, cache->seed, so->u);
-		}
-		fc_ann_query_prepare(&lq, so->u, cache->pdim);
-		qq = &lq;
-		base = lq.vnorm2;
-	}
-	else
-	{
-		/* est -<q,x> = -<q,c> - <Pq, u>; listkey is -<q,c> */
-		qq = so->gq;
-		base = listkey;
-	}
-
-	while (BlockNumberIsValid(blkno))
-	{
-		Buffer		buf = ReadBuffer(scan->indexRelation, blkno);
 		Page		page;
 		FaceAnnPageOpaque opaque;
+		FaceAnnCode first;
+		BlockNumber next;
+		Buffer		nextbuf = InvalidBuffer;
+		const char *ahead;
 		int			n;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -333,72 +369,120 @@ ProbeList(IndexScanDesc scan, int l, float listkey)
 		FaceAnnCheckPage(scan->indexRelation, page, blkno, FACEANN_PAGE_CODE);
 		opaque = FaceAnnPageGetOpaque(page);
 		n = opaque->count;
-		if (so->ncand + n > so->capcand)
-		{
-			so->capcand = Max(so->capcand * 2, so->ncand + n);
-			so->cand = repalloc_huge(so->cand, sizeof(Candidate) * so->capcand);
-		}
-		if (n > 0)
-		{
-			FaceAnnCode first = (FaceAnnCode) FaceAnnPageData(page);
+		next = opaque->nextblkno;
 
-			fc_ann_estimate_ip_batch(qq, first->bits, (const uint8 *) &first->k, cache->codeSize,
-									 n, so->ips);
+		/*
+		 * The scan is bound by memory latency: pin the next page of the chain
+		 * (or the next list's head) now and ask for its cache lines a few at
+		 * a time while this page is estimated, so they arrive in time without
+		 * a burst of prefetches stalling on the CPU's miss buffers.
+		 */
+		ahead = NULL;
+		if (BlockNumberIsValid(next) || BlockNumberIsValid(after))
+		{
+			Buffer		b = FaceAnnReadBuffer(scan->indexRelation, cache,
+											  BlockNumberIsValid(next) ? next : after);
+
+			ahead = (const char *) BufferGetPage(b);
+			if (BlockNumberIsValid(next))
+				nextbuf = b;
+			else
+				ReleaseBuffer(b);	/* only its lines are wanted; the hint finds it again */
+		}
+
+		first = (FaceAnnCode) FaceAnnPageData(page);
+		for (int s = 0, pf = 0; s < n || (ahead && pf < BLCKSZ); s += PREFETCH_CHUNK)
+		{
+			int			m = Min(PREFETCH_CHUNK, n - s);
+			int			upto = n > 0 ? (int) ((int64) BLCKSZ * Min(s + PREFETCH_CHUNK, n) / n) : BLCKSZ;
+
+			for (; ahead && pf < upto; pf += 64)
+				__builtin_prefetch(ahead + pf);
+			if (m > 0)
+				fc_ann_estimate_ip_batch(so->pq, first->nib + (size_t) s * cache->codeSize,
+										 (const uint8 *) &first->lo + (size_t) s * cache->codeSize,
+										 cache->codeSize, m, so->ips + s);
 		}
 		for (int i = 0; i < n; i++)
 		{
-			FaceAnnCode code = (FaceAnnCode) (FaceAnnPageData(page) + (size_t) i * cache->codeSize);
-			Candidate  *c = &so->cand[so->ncand++];
-			float		ip = so->ips[i];
+			FaceAnnCode code = (FaceAnnCode) ((char *) first + (size_t) i * cache->codeSize);
+			float		est = key + code->bias - twice * so->ips[i];
+			Candidate  *c;
 
-			c->est = so->metric == FACEANN_METRIC_L2 ? base + code->nr2 - 2.0f * ip : base - ip;
-			HeapOffer(so, c->est);
+			if (isnan(est))
+				est = INFINITY;	/* out-of-range vectors: last, but never lost */
+			if (!(est > so->floor) || (so->nheap == so->keep && !(est <= so->heap[0])))
+				continue;
+			if (so->ncand == so->capcand)
+			{
+				so->capcand *= 2;
+				so->cand = repalloc_huge(so->cand, sizeof(Candidate) * so->capcand);
+			}
+			c = &so->cand[so->ncand++];
+			c->est = est;
 			c->tid = code->tid;
 			c->vblk = code->vblk;
 			c->voff = code->voff;
+			HeapOffer(so, est);
 		}
-		blkno = opaque->nextblkno;
 		UnlockReleaseBuffer(buf);
+		buf = nextbuf;
+		blkno = next;
 	}
 	pgstat_count_index_tuples(scan->indexRelation, 0);
 }
 
-/* Partially order cand[lo..hi) so that its k smallest (by est) come first. */
+/*
+ * One pass over the round's lists: keep the so->keep smallest estimates
+ * above so->floor, sorted; the next pass starts above the largest kept.
+ */
 static void
-SelectSmallest(Candidate *cand, int lo, int hi, int k)
+ProbePass(IndexScanDesc scan)
 {
-	int			target = lo + k;
+	FaceAnnScanOpaque so = (FaceAnnScanOpaque) scan->opaque;
+	float		tau;
+	int			m = 0;
 
-	while (hi - lo > 1 && target > lo && target < hi)
+	so->ncand = so->nextCand = 0;
+	so->nheap = 0;
+	so->heap = so->heap ? repalloc_huge(so->heap, sizeof(float) * so->keep)
+		: palloc(sizeof(float) * so->keep);
+	for (int i = so->roundStart; i < so->roundEnd; i++)
 	{
-		float		pivot = cand[lo + (hi - lo) / 2].est;
-		int			i = lo,
-					j = hi - 1;
-
-		while (i <= j)
-		{
-			while (cand[i].est < pivot)
-				i++;
-			while (cand[j].est > pivot)
-				j--;
-			if (i <= j)
-			{
-				Candidate	t = cand[i];
-
-				cand[i] = cand[j];
-				cand[j] = t;
-				i++;
-				j--;
-			}
-		}
-		/* now cand[lo..j] <= pivot <= cand[i..hi) */
-		if (target <= j + 1)
-			hi = j + 1;
-		else if (target >= i)
-			lo = i;
-		else
-			return;
+		CHECK_FOR_INTERRUPTS();
+		ProbeList(scan, so->order[i].list, so->order[i].key,
+				  i + 1 < so->roundEnd ? so->cache->codeHead[so->order[i + 1].list] : InvalidBlockNumber);
 	}
+	/* an infinite top means every entry above the floor was kept */
+	so->exhausted = so->nheap < so->keep || so->heap[0] == INFINITY;
+	tau = so->exhausted ? INFINITY : so->heap[0];
+	/* entries stored before the heap filled up may be above its final top */
+	for (int i = 0; i < so->ncand; i++)
+		if (so->cand[i].est <= tau || so->exhausted)
+			so->cand[m++] = so->cand[i];
+	so->ncand = m;
+	qsort(so->cand, so->ncand, sizeof(Candidate), CompareCandidate);
+	so->floor = tau;
+}
+
+/* Start the next round: the next face.ann_probes lists, in key order. */
+static bool
+NextRound(IndexScanDesc scan)
+{
+	FaceAnnScanOpaque so = (FaceAnnScanOpaque) scan->opaque;
+	int			nlists = so->cache->nlists;
+	int			n = Min(faceann_probes, nlists - so->roundEnd);
+
+	if (n <= 0)
+		return false;
+	so->roundStart = so->roundEnd;
+	so->roundEnd += n;
+	SelectSmallestKeys(so->order, so->roundStart, nlists, n);
+	qsort(so->order + so->roundStart, n, sizeof(ProbeKey), CompareProbeKey);
+	so->floor = -INFINITY;
+	so->keep = Max(KEEP_PER_RERANK * so->rerank, 100);
+	so->maxerr = 0;
+	return true;
 }
 
 /*
@@ -437,7 +521,31 @@ LowerBound(FaceAnnScanOpaque so, double d, float xn, float scale)
 	return isfinite(lb) ? lb : -INFINITY;
 }
 
-/* Rerank the next batch of candidates into so->res, sorted by lower bound. */
+/*
+ * The cap of the current batch: every row still to come (the kept ones not
+ * yet reranked, or the next pass's, all estimated at >= next) is at least
+ * next less its estimation error; the errors seen so far bound that error
+ * with a margin of two.  Converted from estimate units to ORDER BY units.
+ */
+static double
+Cap(FaceAnnScanOpaque so, float next)
+{
+	double		c = (double) next - 2.0 * so->maxerr;
+
+	if (isinf(next) || isnan(c))
+		return INFINITY;
+	switch (so->metric)
+	{
+		case FACEANN_METRIC_L2:
+			return c > 0 ? sqrt(c) : 0.0;
+		case FACEANN_METRIC_IP:
+			return c;
+		default:
+			return 1.0 + c;
+	}
+}
+
+/* Rerank the next batch of kept candidates into so->res, sorted by lower bound. */
 static void
 RerankBatch(IndexScanDesc scan)
 {
@@ -447,28 +555,6 @@ RerankBatch(IndexScanDesc scan)
 	Buffer		buf = InvalidBuffer;
 	BlockNumber cur = InvalidBlockNumber;
 
-	if (so->nheap > 0 && so->nextCand == 0)
-	{
-		/*
-		 * First batch of a probe round: the heap's top is the k-th smallest
-		 * estimate; one partitioning pass brings those (and ties) forward.
-		 */
-		float		tau = so->heap[0];
-		int			m = 0;
-
-		for (int i = 0; i < so->ncand; i++)
-			if (so->cand[i].est <= tau)
-			{
-				Candidate	t = so->cand[m];
-
-				so->cand[m++] = so->cand[i];
-				so->cand[i] = t;
-			}
-		k = Min(m, so->rerank);
-		so->nheap = 0;
-	}
-	else
-		SelectSmallest(so->cand, so->nextCand, so->ncand, k);
 	so->nres = so->nextRes = 0;
 	for (int i = so->nextCand; i < so->nextCand + k; i++)
 	{
@@ -476,13 +562,14 @@ RerankBatch(IndexScanDesc scan)
 		Page		page;
 		FaceAnnVec	v;
 		double		d;
-		float		xn;
+		float		xn,
+					ev;
 
 		if (c->vblk != cur)
 		{
 			if (BufferIsValid(buf))
 				UnlockReleaseBuffer(buf);
-			buf = ReadBuffer(scan->indexRelation, c->vblk);
+			buf = FaceAnnReadBuffer(scan->indexRelation, cache, c->vblk);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			cur = c->vblk;
 			/*
@@ -501,13 +588,19 @@ RerankBatch(IndexScanDesc scan)
 		FaceAnnDecodeVec(cache, v, so->x);
 		xn = sqrtf(face_inner_product(so->x, so->x, cache->dim));
 		if (so->qzero)
-			d = NAN;
+			d = ev = NAN;
 		else if (so->metric == FACEANN_METRIC_L2)
-			d = sqrt((double) face_l2_squared(so->q, so->x, cache->dim));
-		else if (so->metric == FACEANN_METRIC_IP)
-			d = -(double) face_inner_product(so->q, so->x, cache->dim);
+		{
+			ev = face_l2_squared(so->q, so->x, cache->dim);
+			d = sqrt((double) ev);
+		}
 		else
-			d = 1.0 - (double) face_inner_product(so->q, so->x, cache->dim);
+		{
+			ev = -face_inner_product(so->q, so->x, cache->dim);
+			d = so->metric == FACEANN_METRIC_IP ? ev : 1.0 + (double) ev;
+		}
+		if (isfinite(ev) && isfinite(c->est))
+			so->maxerr = Max(so->maxerr, fabsf(ev - c->est));
 		so->res[so->nres].lb = so->qzero ? NAN : LowerBound(so, d, xn, v->scale);
 		so->res[so->nres].tid = c->tid;
 		so->nres++;
@@ -517,6 +610,11 @@ RerankBatch(IndexScanDesc scan)
 	so->nextCand += k;
 	if (!so->qzero)
 		qsort(so->res, so->nres, sizeof(ScanResult), CompareResult);
+	/* what is still to come in this round starts at the next kept estimate, or the floor */
+	if (so->nextCand < so->ncand)
+		so->cap = Cap(so, so->cand[so->nextCand].est);
+	else
+		so->cap = so->exhausted ? INFINITY : Cap(so, so->floor);
 }
 
 bool
@@ -543,12 +641,13 @@ faceanngettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		if (so->nextRes < so->nres)
 		{
-			ScanResult	   *r = &so->res[so->nextRes++];
+			ScanResult *r = &so->res[so->nextRes++];
 
 			scan->xs_heaptid = r->tid;
 			scan->xs_recheck = false;
 			scan->xs_recheckorderby = true;
-			scan->xs_orderbyvals[0] = Float8GetDatum(r->lb);
+			/* Min() would turn a NaN bound (zero cosine query) into the cap */
+			scan->xs_orderbyvals[0] = Float8GetDatum(r->lb > so->cap ? so->cap : r->lb);
 			scan->xs_orderbynulls[0] = false;
 			MemoryContextSwitchTo(oldcxt);
 			return true;
@@ -558,17 +657,16 @@ faceanngettuple(IndexScanDesc scan, ScanDirection dir)
 			RerankBatch(scan);
 			continue;
 		}
-		if (so->nextList < so->cache->nlists)
+		if (so->roundEnd > 0 && !so->exhausted)
 		{
-			int			end = Min(so->cache->nlists, so->nextList + faceann_probes);
-
-			so->ncand = so->nextCand = 0;
-			so->nheap = 0;
-			for (; so->nextList < end; so->nextList++)
-			{
-				CHECK_FOR_INTERRUPTS();
-				ProbeList(scan, so->order[so->nextList].list, so->order[so->nextList].key);
-			}
+			/* the round's lists hold more: the next pass keeps more of them */
+			so->keep = (int) Min((int64) so->keep * KEEP_GROWTH, MaxAllocHugeSize / sizeof(float) / 2);
+			ProbePass(scan);
+			continue;
+		}
+		if (NextRound(scan))
+		{
+			ProbePass(scan);
 			continue;
 		}
 		so->done = true;

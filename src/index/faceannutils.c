@@ -167,8 +167,8 @@ FaceAnnGetCache(Relation index)
 		fc_ann_norms(cache->centroids, cache->nlists, cache->dim, cache->cnorm2);
 
 		/*
-		 * Rotated centroids save a scan one rotation per probed list (P(q-c) =
-		 * Pq - Pc); kept unless they would take more than 64 MB.
+		 * Rotated centroids save an insert one rotation (the code's bias needs
+		 * Pc); kept unless they would take more than 64 MB.
 		 */
 		if ((double) cache->nlists * cache->pdim * sizeof(float) <= 64.0 * 1024 * 1024)
 		{
@@ -198,9 +198,41 @@ FaceAnnGetCache(Relation index)
 		UnlockReleaseBuffer(buf);
 	}
 
+	cache->cxt = cxt;
 	if (cache->dim > 0)
 		index->rd_amcache = cache;
 	return cache;
+}
+
+/*
+ * ReadBuffer for scans, through the recent-buffer hints of the cache.  The
+ * hint array grows with the index (by doubling, in the cache's context).
+ */
+Buffer
+FaceAnnReadBuffer(Relation index, FaceAnnCache cache, BlockNumber blkno)
+{
+	Buffer		buf;
+
+	if (blkno < cache->nrecent && BufferIsValid(cache->recent[blkno]) &&
+		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, cache->recent[blkno]))
+		return cache->recent[blkno];
+	buf = ReadBuffer(index, blkno);
+	if (blkno >= cache->nrecent && blkno < MaxBlockNumber / 2)
+	{
+		BlockNumber n = Max(1024, cache->nrecent);
+
+		while (n <= blkno)
+			n *= 2;
+		cache->recent = cache->recent == NULL
+			? MemoryContextAllocZero(cache->cxt, sizeof(Buffer) * n)
+			: repalloc(cache->recent, sizeof(Buffer) * n);
+		/* InvalidBuffer is 0 */
+		memset(cache->recent + cache->nrecent, 0, sizeof(Buffer) * (n - cache->nrecent));
+		cache->nrecent = n;
+	}
+	if (blkno < cache->nrecent)
+		cache->recent[blkno] = buf;
+	return buf;
 }
 
 /*
@@ -300,7 +332,7 @@ FaceAnnNearestList(FaceAnnCache cache, const float *x)
 
 /*
  * Fill p (whose code and vec buffers the caller allocated, codeSize and
- * vecSize bytes) for vector x in list: the 1-bit code of the rotated residual
+ * vecSize bytes) for vector x in list: the 4-bit code of the rotated residual
  * and the fp16 copy.  The TID and the vector location are set on insert.
  */
 void
@@ -308,14 +340,31 @@ FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
 {
 	float	   *r = palloc(sizeof(float) * cache->dim);
 	float	   *u = palloc(sizeof(float) * cache->pdim);
+	float	   *pc = palloc(sizeof(float) * cache->pdim);
 	const float *c = cache->centroids + (size_t) list * cache->dim;
+	FaceAnnCode code = p->code;
 	float		maxabs = 0;
+	float		nr2;
 
 	for (int i = 0; i < cache->dim; i++)
 		r[i] = x[i] - c[i];
 	fc_ann_rotate(r, cache->dim, cache->pdim, cache->seed, u);
-	memset(p->code, 0, cache->codeSize);
-	fc_ann_encode(u, cache->pdim, p->code->bits, &p->code->nr2, &p->code->k);
+	memset(code, 0, cache->codeSize);
+	fc_ann_encode(u, cache->pdim, code->nib, &nr2, &code->lo, &code->delta);
+	if (cache->metric == FACEANN_METRIC_L2)
+	{
+		/* |P(q-c) - u|^2 = |q-c|^2 + |u|^2 + 2<Pc,u> - 2<Pq,u>: the scan needs one query */
+		double		pcu = 0;
+
+		if (cache->rcentroids)
+			memcpy(pc, cache->rcentroids + (size_t) list * cache->pdim, sizeof(float) * cache->pdim);
+		else
+			fc_ann_rotate(c, cache->dim, cache->pdim, cache->seed, pc);
+		fc_ann_decode(code->nib, code->lo, code->delta, cache->pdim, u);
+		for (int i = 0; i < cache->pdim; i++)
+			pcu += (double) pc[i] * u[i];
+		code->bias = (float) (nr2 + 2 * pcu);
+	}
 
 	/* fp16 with a per-vector scale, so any float4 range fits without overflow */
 	for (int i = 0; i < cache->dim; i++)
@@ -326,6 +375,7 @@ FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
 	p->list = list;
 	pfree(r);
 	pfree(u);
+	pfree(pc);
 }
 
 /* out[dim] := the vector stored in slot v. */

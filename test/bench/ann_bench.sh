@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 
 rows=100000 nq=1000 seed=42 reps=3 extra="" setup=""
-guc=face.ann_probes values="5 10 20 40 80 160" idxopts="" shared=""
+guc=face.ann_probes values="50 100 200 300 400" idxopts="" shared=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) rows=$2; shift 2 ;;

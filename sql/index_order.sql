@@ -1,0 +1,63 @@
+-- faceann: rows come out in exact distance order, also past the first rerank
+-- batch (a LIMIT larger than face.ann_rerank, or a filter that rejects most
+-- rows), for every operator class, as long as the face.ann_probes lists hold
+-- enough rows; beyond them (the next round of lists) the order is approximate
+-- but no row is lost.
+
+SELECT setseed(0.42);
+CREATE TABLE fo (id int, grp int, emb face_embedding(32));
+INSERT INTO fo SELECT i, i % 10,
+	('[' || array_to_string(ARRAY(SELECT round((random() * 2 - 1)::numeric, 5)
+	 FROM generate_series(1, 32) j WHERE i > 0), ',') || ']')::face_embedding
+FROM generate_series(1, 20000) i;
+CREATE INDEX fo_l2 ON fo USING faceann (emb face_l2_ops);
+SELECT lists, index_entries FROM faceann_check('fo_l2');
+SET enable_seqscan = off;
+
+-- inversions: rows whose distance is below the row before them
+CREATE FUNCTION fo_inversions(q text, lim int, filter text DEFAULT 'true', op text DEFAULT '<->')
+RETURNS TABLE (inversions bigint, n bigint) LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE format(
+		'SELECT count(*) FILTER (WHERE d < prev), count(*) FROM (
+		   SELECT d, lag(d) OVER (ORDER BY rn) AS prev FROM (
+		     SELECT row_number() OVER () AS rn, d FROM (
+		       SELECT emb %s %L::face_embedding AS d FROM fo WHERE %s
+		       ORDER BY emb %s %L::face_embedding LIMIT %s) s) s2) s3',
+		op, q, filter, op, q, lim);
+END $$;
+CREATE TEMP TABLE fo_q AS SELECT emb::text AS q FROM fo WHERE id IN (7, 777, 7777);
+
+SELECT (fo_inversions(q, 1000)).* FROM fo_q;
+-- 10 of 40 lists hold ~500 rows of group 3: 30 batches, several passes
+SET face.ann_rerank = 10;
+SET face.ann_probes = 10;
+SELECT (fo_inversions(q, 300, 'grp = 3')).* FROM fo_q;
+-- 40 matching rows in all: 3 lists at a time, the full LIMIT still comes back
+SET face.ann_probes = 3;
+SELECT n FROM (SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q) s;
+SET face.ann_probes = 40;
+SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q;
+RESET face.ann_rerank;
+RESET face.ann_probes;
+
+CREATE INDEX fo_ip ON fo USING faceann (emb face_ip_ops);
+DROP INDEX fo_l2;
+SELECT (fo_inversions(q, 1000, 'true', '<#>')).* FROM fo_q;
+SET face.ann_rerank = 10;
+SET face.ann_probes = 10;
+SELECT (fo_inversions(q, 300, 'grp = 3', '<#>')).* FROM fo_q;
+RESET face.ann_rerank;
+RESET face.ann_probes;
+
+CREATE INDEX fo_cos ON fo USING faceann (emb face_cosine_ops);
+DROP INDEX fo_ip;
+SELECT (fo_inversions(q, 1000, 'true', '<=>')).* FROM fo_q;
+SET face.ann_rerank = 10;
+SET face.ann_probes = 10;
+SELECT (fo_inversions(q, 300, 'grp = 3', '<=>')).* FROM fo_q;
+RESET face.ann_rerank;
+RESET face.ann_probes;
+
+DROP TABLE fo;
+DROP FUNCTION fo_inversions;
