@@ -660,7 +660,7 @@ faceanngettuple(IndexScanDesc scan, ScanDirection dir)
 		if (so->roundEnd > 0 && !so->exhausted)
 		{
 			/* the round's lists hold more: the next pass keeps more of them */
-			so->keep = (int) Min((int64) so->keep * KEEP_GROWTH, MaxAllocHugeSize / sizeof(float) / 2);
+			so->keep = (int) Min((int64) so->keep * KEEP_GROWTH, PG_INT32_MAX / 8);
 			ProbePass(scan);
 			continue;
 		}

@@ -310,24 +310,20 @@ FaceAnnLoadVector(Relation index, FaceAnnCache cache, int metric, Datum value, f
 	return true;
 }
 
-/* The list whose centroid is nearest to x in L2 (ties to the lower list). */
+/*
+ * The list whose centroid is nearest to x in L2 (ties to the lower list):
+ * the build's assignment (one sgemv here), so an insert lands where a
+ * rebuild would put it.
+ */
 int
 FaceAnnNearestList(FaceAnnCache cache, const float *x)
 {
-	int			best = 0;
-	float		bestd = INFINITY;
+	float	   *scratch = palloc(sizeof(float) * cache->nlists);
+	int32		list;
 
-	for (int l = 0; l < cache->nlists; l++)
-	{
-		float		d = face_l2_squared(x, cache->centroids + (size_t) l * cache->dim, cache->dim);
-
-		if (d < bestd)
-		{
-			bestd = d;
-			best = l;
-		}
-	}
-	return best;
+	fc_ann_assign(x, 1, cache->dim, cache->centroids, cache->cnorm2, cache->nlists, scratch, &list);
+	pfree(scratch);
+	return list;
 }
 
 /*
