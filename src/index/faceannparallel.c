@@ -115,6 +115,7 @@ SortKey(int list, ItemPointer tid)
 		ItemPointerGetOffsetNumberNoCheck(tid);
 }
 
+/* The inverse of SortKey: sets *tid, returns the list. */
 static int
 SortKeyList(int64 key, ItemPointer tid)
 {
@@ -133,6 +134,7 @@ SortTupleDesc(void)
 	return desc;
 }
 
+/* A sort of SortTupleDesc tuples by key in sortmem kB, with coordinate's role. */
 static Tuplesortstate *
 BeginSort(TupleDesc desc, int sortmem, SortCoordinate coordinate)
 {
