@@ -364,6 +364,7 @@ ProbeList(IndexScanDesc scan, int l, float key, BlockNumber after)
 		const char *ahead;
 		int			n;
 
+		CHECK_FOR_INTERRUPTS();	/* also breaks out of a corrupt, looping chain */
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		FaceAnnCheckPage(scan->indexRelation, page, blkno, FACEANN_PAGE_CODE);
