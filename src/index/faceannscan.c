@@ -354,6 +354,10 @@ ProbeList(IndexScanDesc scan, int l, float key, BlockNumber after)
 	BlockNumber blkno = cache->codeHead[l];
 	Buffer		buf = FaceAnnReadBuffer(scan->indexRelation, cache, blkno);
 
+	/* keep est in (floor, limit]: limit is the heap's top once it is full */
+	float		floor = so->floor;
+	float		limit = so->nheap == so->keep ? so->heap[0] : INFINITY;
+
 	while (BufferIsValid(buf))
 	{
 		Page		page;
@@ -412,7 +416,7 @@ ProbeList(IndexScanDesc scan, int l, float key, BlockNumber after)
 
 			if (isnan(est))
 				est = INFINITY;	/* out-of-range vectors: last, but never lost */
-			if (!(est > so->floor) || (so->nheap == so->keep && !(est <= so->heap[0])))
+			if (!(est > floor) || !(est <= limit))
 				continue;
 			if (so->ncand == so->capcand)
 			{
@@ -425,6 +429,8 @@ ProbeList(IndexScanDesc scan, int l, float key, BlockNumber after)
 			c->vblk = code->vblk;
 			c->voff = code->voff;
 			HeapOffer(so, est);
+			if (so->nheap == so->keep)
+				limit = so->heap[0];
 		}
 		UnlockReleaseBuffer(buf);
 		buf = nextbuf;
