@@ -30,6 +30,7 @@ CREATE TABLE t (id bigint PRIMARY KEY, emb face_embedding(128) NOT NULL);
 INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(1, 4000) g;
 CREATE INDEX t_l2 ON t USING faceann (emb face_l2_ops);
 CREATE INDEX t_cos ON t USING faceann (emb face_cosine_ops);
+CREATE INDEX t_ip ON t USING faceann (emb face_ip_ops);
 CREATE TABLE queries AS SELECT q, face_tap_vec(q) AS v FROM generate_series(900001, 900025) q;
 });
 
@@ -40,9 +41,10 @@ sub compare
 {
 	my ($step) = @_;
 	$primary->wait_for_catchup($standby, 'replay');
-	for my $op ('<->', '<=>')
+	my %index_of = ('<->' => 't_l2', '<=>' => 't_cos', '<#>' => 't_ip');
+	for my $op ('<->', '<=>', '<#>')
 	{
-		my $index = $op eq '<->' ? 't_l2' : 't_cos';
+		my $index = $index_of{$op};
 		my $sql = FaceAnnTest::topk_sql('t', $op, 10, 'queries');
 		like($standby->safe_psql('postgres', "$force EXPLAIN (COSTS OFF) $sql"),
 			qr/Index Scan using $index/, "$step: standby uses $index for $op");
@@ -65,7 +67,7 @@ sub compare
 		}
 		cmp_ok($hits / $total, '>=', 0.9, "$step: $op answers match the exact top-10 ($hits/$total)");
 	}
-	FaceAnnTest::check_index($primary, $_, "$step, primary") for ('t_l2', 't_cos');
+	FaceAnnTest::check_index($primary, $_, "$step, primary") for ('t_l2', 't_cos', 't_ip');
 	return;
 }
 
@@ -100,7 +102,7 @@ is($standby->safe_psql('postgres', $force . FaceAnnTest::selfmiss_sql('t', 'SELE
 $standby->promote;
 $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'standby did not leave recovery';
-FaceAnnTest::check_index($standby, $_, 'promoted standby') for ('t_l2', 't_cos');
+FaceAnnTest::check_index($standby, $_, 'promoted standby') for ('t_l2', 't_cos', 't_ip');
 $standby->safe_psql('postgres', 'INSERT INTO t SELECT g, face_tap_vec(g) FROM generate_series(20001, 20500) g');
 is($standby->safe_psql('postgres', $force . FaceAnnTest::selfmiss_sql('t', 'SELECT generate_series(20001, 20500)')),
 	'', 'promoted standby indexes new rows');
