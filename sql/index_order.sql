@@ -13,6 +13,7 @@ FROM generate_series(1, 20000) i;
 CREATE INDEX fo_l2 ON fo USING faceann (emb face_l2_ops);
 SELECT lists, index_entries FROM faceann_check('fo_l2');
 SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM fo WHERE grp = 3 ORDER BY emb <-> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]' LIMIT 300;
 
 -- inversions: rows whose distance is below the row before them
 CREATE FUNCTION fo_inversions(q text, lim int, filter text DEFAULT 'true', op text DEFAULT '<->')
@@ -41,23 +42,23 @@ SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q;
 RESET face.ann_rerank;
 RESET face.ann_probes;
 
+-- the other operator classes: the same two checks, through one function
+CREATE FUNCTION fo_checks(op text)
+RETURNS TABLE (query text, inversions bigint, n bigint) LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY SELECT 'LIMIT 1000', i.inversions, i.n FROM fo_q, fo_inversions(q, 1000, 'true', op) i;
+	PERFORM set_config('face.ann_rerank', '10', true);
+	PERFORM set_config('face.ann_probes', '10', true);
+	RETURN QUERY SELECT 'grp = 3 LIMIT 300', i.inversions, i.n FROM fo_q, fo_inversions(q, 300, 'grp = 3', op) i;
+END $$;
 CREATE INDEX fo_ip ON fo USING faceann (emb face_ip_ops);
 DROP INDEX fo_l2;
-SELECT (fo_inversions(q, 1000, 'true', '<#>')).* FROM fo_q;
-SET face.ann_rerank = 10;
-SET face.ann_probes = 10;
-SELECT (fo_inversions(q, 300, 'grp = 3', '<#>')).* FROM fo_q;
-RESET face.ann_rerank;
-RESET face.ann_probes;
-
+EXPLAIN (COSTS OFF) SELECT id FROM fo WHERE grp = 3 ORDER BY emb <#> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]' LIMIT 300;
+SELECT * FROM fo_checks('<#>');
 CREATE INDEX fo_cos ON fo USING faceann (emb face_cosine_ops);
 DROP INDEX fo_ip;
-SELECT (fo_inversions(q, 1000, 'true', '<=>')).* FROM fo_q;
-SET face.ann_rerank = 10;
-SET face.ann_probes = 10;
-SELECT (fo_inversions(q, 300, 'grp = 3', '<=>')).* FROM fo_q;
-RESET face.ann_rerank;
-RESET face.ann_probes;
+EXPLAIN (COSTS OFF) SELECT id FROM fo WHERE grp = 3 ORDER BY emb <=> '[1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]' LIMIT 300;
+SELECT * FROM fo_checks('<=>');
 
 DROP TABLE fo;
-DROP FUNCTION fo_inversions;
+DROP FUNCTION fo_inversions, fo_checks;
