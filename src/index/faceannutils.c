@@ -311,9 +311,9 @@ FaceAnnLoadVector(Relation index, FaceAnnCache cache, int metric, Datum value, f
 }
 
 /*
- * The list whose centroid is nearest to x in L2 (ties to the lower list):
- * the build's assignment (one sgemv here), so an insert lands where a
- * rebuild would put it.
+ * The list whose centroid is nearest to x in L2 (ties to the lower list),
+ * by the build's assignment function (with one row), so inserts and builds
+ * decide by the same formula.
  */
 int
 FaceAnnNearestList(FaceAnnCache cache, const float *x)
@@ -336,7 +336,6 @@ FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
 {
 	float	   *r = palloc(sizeof(float) * cache->dim);
 	float	   *u = palloc(sizeof(float) * cache->pdim);
-	float	   *pc = palloc(sizeof(float) * cache->pdim);
 	const float *c = cache->centroids + (size_t) list * cache->dim;
 	FaceAnnCode code = p->code;
 	float		maxabs = 0;
@@ -349,17 +348,28 @@ FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
 	fc_ann_encode(u, cache->pdim, code->nib, &nr2, &code->lo, &code->delta);
 	if (cache->metric == FACEANN_METRIC_L2)
 	{
-		/* |P(q-c) - u|^2 = |q-c|^2 + |u|^2 + 2<Pc,u> - 2<Pq,u>: the scan needs one query */
+		/*
+		 * |q-x|^2 = |q-c|^2 + |u|^2 - 2<Pq - Pc, u>, estimated with u^ in the
+		 * inner product: bias = |u|^2 + 2<Pc,u^>, so the scan needs one query
+		 */
+		float	   *rotated = NULL;
+		const float *pc;
 		double		pcu = 0;
 
 		if (cache->rcentroids)
-			memcpy(pc, cache->rcentroids + (size_t) list * cache->pdim, sizeof(float) * cache->pdim);
+			pc = cache->rcentroids + (size_t) list * cache->pdim;
 		else
-			fc_ann_rotate(c, cache->dim, cache->pdim, cache->seed, pc);
+		{
+			rotated = palloc(sizeof(float) * cache->pdim);
+			fc_ann_rotate(c, cache->dim, cache->pdim, cache->seed, rotated);
+			pc = rotated;
+		}
 		fc_ann_decode(code->nib, code->lo, code->delta, cache->pdim, u);
 		for (int i = 0; i < cache->pdim; i++)
 			pcu += (double) pc[i] * u[i];
 		code->bias = (float) (nr2 + 2 * pcu);
+		if (rotated)
+			pfree(rotated);
 	}
 
 	/* fp16 with a per-vector scale, so any float4 range fits without overflow */
@@ -371,7 +381,6 @@ FaceAnnEncode(FaceAnnCache cache, const float *x, int list, FaceAnnPrepared *p)
 	p->list = list;
 	pfree(r);
 	pfree(u);
-	pfree(pc);
 }
 
 /* out[dim] := the vector stored in slot v. */
