@@ -10,9 +10,13 @@ EXTENSION   = face
 EXTVERSION  = 0.1.0
 MODULE_big  = face
 
-# Every C file under src/ except the command-line front ends belongs to face.so.
-CORE_SRCS   = $(sort $(wildcard src/core/*.c))
-PG_SRCS     = $(sort $(wildcard src/*.c src/index/*.c))
+# src/core/ is the plain C library (no PostgreSQL headers), one folder per job;
+# the other folders of src/ are the PostgreSQL glue, one folder per capability
+# (README.md, "Architecture").  face-cli (src/cli) is a front end of the core only.
+CORE_DIRS   = src/core src/core/image src/core/nn src/core/face src/core/vec src/core/learn
+GLUE_DIRS   = src src/type src/embed src/index src/learn
+CORE_SRCS   = $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+PG_SRCS     = $(sort $(foreach d,$(GLUE_DIRS),$(wildcard $(d)/*.c)))
 OBJS        = $(PG_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
 # The install script is assembled from one fragment per subsystem, in name order.
@@ -23,19 +27,19 @@ REGRESS     = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 BLAS_DIR   ?= /usr/lib/x86_64-linux-gnu/openblas-serial
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core $(shell pkg-config --cflags libpng libjpeg 2>/dev/null)
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libpng libjpeg 2>/dev/null)
 # -O3 (after PostgreSQL's -O2, so it wins): GCC 12 vectorises the networks' channel
 # loops (depthwise convolution, bias, ReLU6) only at -O3; at -O2 the SSD detector
 # runs 1.7x slower (test/bench/README.md).  No -march: kernels that want AVX2/AVX-512
 # pick them at run time.
 PG_CFLAGS   = -O3 $(PG_CFLAGS_EXTRA) -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
-# Serial OpenBLAS: a backend must never own BLAS worker threads (see README, "Threads").
+# Serial OpenBLAS: a backend must never own BLAS worker threads (README.md, "Limits").
 SHLIB_LINK  = -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas $(shell pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg) -lm
 
 # face-cli: the core library without PostgreSQL, for testing and profiling.
 CLI_SRCS    = $(sort $(wildcard src/cli/*.c))
 CLI_OBJS    = $(CLI_SRCS:.c=.o)
-CORE_CFLAGS = -O3 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(srcdir)/src/core -I$(srcdir)/src
+CORE_CFLAGS = -O3 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(srcdir)/src
 CORE_LIBS   = -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas $(shell pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg) -lm
 
 EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) $(basename $(wildcard test/bench/bench_*.c)) test/bench/nn_bench
@@ -48,7 +52,7 @@ include $(PGXS)
 # --enable-depend): without this, a changed struct in a header leaves stale
 # objects that disagree about its layout.  Coarse but safe: any header change
 # rebuilds every object.
-HEADERS     = $(wildcard src/*.h src/core/*.h src/index/*.h src/cli/*.h)
+HEADERS     = $(foreach d,$(CORE_DIRS) $(GLUE_DIRS) src/cli,$(wildcard $(d)/*.h))
 $(OBJS): $(HEADERS)
 
 $(DATA_built): $(SQL_PARTS) face.control
@@ -97,6 +101,10 @@ test:
 # C unit tests of the core (test/run.sh builds and runs each one).
 test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) $(HEADERS) $(wildcard test/unit/*.h)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+# The weights writer belongs to the converter (models/), not to face.so; its test links it.
+test/unit/test_weights: test/unit/test_weights.c models/weights_write.c models/weights_write.h $(CORE_SRCS) $(HEADERS)
+	$(CC) $(CORE_CFLAGS) -I$(srcdir)/models -o $@ $< models/weights_write.c $(CORE_SRCS) $(CORE_LIBS)
 
 # C benchmarks of the core (test/bench/README.md, "Face pipeline"): per-network
 # speed against the core's sgemm peak (nn_bench), the detector on photos (bench_detector).

@@ -39,7 +39,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "weights.h"
+#include "core/nn/weights.h"
 #include "weights_write.h"
 
 /* face-api's batch norm epsilon (ssdMobilenetv1/mobileNetV1.ts): float32(1e-3) */

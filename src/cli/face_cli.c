@@ -35,7 +35,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "pipeline.h"
+#include "core/face/pipeline.h"
 #include "variants.h"
 
 typedef struct cli_args

@@ -26,8 +26,8 @@
 #include <jpeglib.h>
 #include <png.h>
 
-#include "image.h"
-#include "pipeline.h"
+#include "core/image/image.h"
+#include "core/face/pipeline.h"
 #include "variants.h"
 
 static int

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pipeline.h"
+#include "core/face/pipeline.h"
 
 /*
  * Write outdir/<name>_{q50,shift,rot}.jpg and _half.png for photo path (its

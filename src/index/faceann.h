@@ -45,7 +45,7 @@
 #include "storage/itemptr.h"
 #include "utils/relcache.h"
 
-#include "ann.h"
+#include "core/vec/ann.h"
 
 #define FACEANN_MAGIC			0x46414E4E	/* "FANN" */
 #define FACEANN_VERSION			2	/* 2: 4-bit codes (1 had 1-bit codes) */

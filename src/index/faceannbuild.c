@@ -54,7 +54,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "embedding.h"
+#include "type/embedding.h"
 #include "faceann.h"
 
 #define SAMPLES_PER_LIST	50

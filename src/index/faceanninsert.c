@@ -26,7 +26,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "embedding.h"
+#include "type/embedding.h"
 #include "faceann.h"
 
 /*

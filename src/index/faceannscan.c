@@ -46,8 +46,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "distance.h"
-#include "embedding.h"
+#include "core/vec/distance.h"
+#include "type/embedding.h"
 #include "faceann.h"
 
 #define KEEP_PER_RERANK		4	/* a pass keeps this many batches' worth */

@@ -14,8 +14,8 @@
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
-#include "distance.h"
-#include "embedding.h"
+#include "core/vec/distance.h"
+#include "type/embedding.h"
 #include "faceann.h"
 
 /* Which metric the index's opclass orders by (support function 1). */

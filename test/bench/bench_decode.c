@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "image.h"
+#include "core/image/image.h"
 
 static double
 now_ms(clockid_t clk)

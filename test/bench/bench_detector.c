@@ -25,7 +25,7 @@
 #include <cblas.h>
 #include <jpeglib.h>
 
-#include "detector.h"
+#include "core/face/detector.h"
 
 
 static double

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "distance.h"
+#include "core/vec/distance.h"
 
 static double
 now(void)

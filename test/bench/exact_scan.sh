@@ -30,7 +30,7 @@ trap cluster_cleanup EXIT
 cluster_init --private-install
 cluster_start
 cc -O2 -o "$FACE_TMP/gen_embeddings" test/bench/gen_embeddings.c
-cc -O2 -std=gnu11 -Isrc/core -o "$FACE_TMP/bench_distance" test/bench/bench_distance.c src/core/distance*.c -lm
+cc -O2 -std=gnu11 -Isrc -o "$FACE_TMP/bench_distance" test/bench/bench_distance.c src/core/vec/distance*.c -lm
 "$FACE_TMP/bench_distance" $DIM
 psql() { cluster_psql -q "$@"; }
 

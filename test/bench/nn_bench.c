@@ -29,9 +29,9 @@
 #include <cblas.h>
 
 #include "../unit/golden.h"
-#include "landmarks.h"
-#include "layers.h"
-#include "recognizer.h"
+#include "core/face/landmarks.h"
+#include "core/nn/layers.h"
+#include "core/face/recognizer.h"
 
 /*
  * The peak problem: big enough for OpenBLAS to reach its top rate, short

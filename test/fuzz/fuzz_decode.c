@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "align.h"
-#include "image.h"
+#include "core/face/align.h"
+#include "core/image/image.h"
 
 static void
 consume(const fc_image *img)

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pipeline.h"
+#include "core/face/pipeline.h"
 
 static fc_models *models;
 static long live;

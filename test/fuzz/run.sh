@@ -10,19 +10,19 @@ BLAS_DIR=${BLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-serial}
 out=test/fuzz/build; mkdir -p "$out" test/fuzz/crashes "$out/corpus"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 objs=
-for src in src/core/*.c; do
+for src in $(find src/core -name "*.c" | sort); do
 	obj=$out/$(basename "$src" .c).o
 	# Kernels with run-time dispatch (target_clones, fc_simd.h) are pure arithmetic on
 	# buffers the rest allocates and checks; clang does not link them, gcc builds them.
 	if grep -q fc_simd.h "$src"; then
-		gcc -O2 -g -std=gnu11 -Isrc/core -Isrc -c "$src" -o "$obj"
+		gcc -O2 -g -std=gnu11 -Isrc -c "$src" -o "$obj"
 	else
-		clang -O1 -g $san -fsanitize=fuzzer-no-link -Isrc/core -Isrc -c "$src" -o "$obj"
+		clang -O1 -g $san -fsanitize=fuzzer-no-link -Isrc -c "$src" -o "$obj"
 	fi
 	objs="$objs $obj"
 done
 # shellcheck disable=SC2086
-clang -g -O1 $san -fsanitize=fuzzer -Isrc/core -Isrc -o "$out/fuzz_pipeline" \
+clang -g -O1 $san -fsanitize=fuzzer -Isrc -o "$out/fuzz_pipeline" \
 	test/fuzz/fuzz_pipeline.c $objs -L"$BLAS_DIR" -Wl,-rpath,"$BLAS_DIR" -lopenblas -lpng16 -ljpeg -lm
 # seeds: the small face crops and half-size photos make models wrote, plus regressions
 cp models/samples/*_face*.png "$out/corpus/" 2>/dev/null || true

@@ -19,12 +19,12 @@ mkdir -p "$out/corpus_decode" test/fuzz/crashes
 CLANG=${CLANG:-clang}
 libs=$(pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg)
 cflags=$(pkg-config --cflags libpng libjpeg 2>/dev/null || true)
-srcs="src/core/fc_common.c src/core/image.c src/core/image_exif.c src/core/image_jpeg.c
-      src/core/image_png.c src/core/image_resize.c src/core/align.c"
+srcs="src/core/fc_common.c src/core/image/image.c src/core/image/image_exif.c src/core/image/image_jpeg.c
+      src/core/image/image_png.c src/core/image/image_resize.c src/core/face/align.c"
 
 # shellcheck disable=SC2086
 $CLANG -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Isrc/core -Isrc $cflags -o "$out/fuzz_decode" test/fuzz/fuzz_decode.c $srcs $libs -lm
+	-Isrc $cflags -o "$out/fuzz_decode" test/fuzz/fuzz_decode.c $srcs $libs -lm
 
 # Seeds: the unit test's generated images.
 make -s test/unit/test_image >/dev/null

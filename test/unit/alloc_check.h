@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 
 typedef struct alloc_check
 {

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "align.h"
+#include "core/face/align.h"
 
 static int	failures;
 

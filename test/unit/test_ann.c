@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ann.h"
+#include "core/vec/ann.h"
 
 static int	failures = 0;
 static unsigned long long rng_state = 0x2545F4914F6CDD1DULL;

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "weights.h"
+#include "core/nn/weights.h"
 
 #include "unit_check.h"
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detector.h"
-#include "netinput.h"
-#include "ssd_boxes.h"
+#include "core/face/detector.h"
+#include "core/face/netinput.h"
+#include "core/face/ssd_boxes.h"
 
 static int	failures = 0;
 

@@ -35,9 +35,9 @@
 #include <jpeglib.h>
 
 #include "alloc_check.h"
-#include "detector.h"
+#include "core/face/detector.h"
 #include "golden.h"
-#include "ssd_boxes.h"
+#include "core/face/ssd_boxes.h"
 
 static int	failures = 0;
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "distance.h"
+#include "core/vec/distance.h"
 
 #define MAX_N 2048
 

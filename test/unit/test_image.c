@@ -26,8 +26,8 @@
 #include <jpeglib.h>
 #include <png.h>
 
-#include "image.h"
-#include "netinput.h"
+#include "core/image/image.h"
+#include "core/face/netinput.h"
 
 static int	failures;
 

@@ -17,7 +17,7 @@
 
 #include "alloc_check.h"
 #include "golden.h"
-#include "landmarks.h"
+#include "core/face/landmarks.h"
 
 static int	failures = 0;
 

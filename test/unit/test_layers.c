@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layers.h"
+#include "core/nn/layers.h"
 
 static int	failures = 0;
 static unsigned long long rng_state = 88172645463325252ULL;

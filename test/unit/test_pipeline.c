@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "golden.h"
-#include "image.h"
-#include "pipeline.h"
-#include "recognizer.h"
-#include "weights.h"
+#include "core/image/image.h"
+#include "core/face/pipeline.h"
+#include "core/face/recognizer.h"
+#include "core/nn/weights.h"
 
 static int	failures = 0;
 

@@ -18,7 +18,7 @@
 
 #include "alloc_check.h"
 #include "golden.h"
-#include "recognizer.h"
+#include "core/face/recognizer.h"
 
 static int	failures = 0;
 

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "weights.h"
-#include "weights_format.h"
+#include "core/nn/weights.h"
+#include "core/nn/weights_format.h"
 #include "weights_write.h"
 
 #include "unit_check.h"

@@ -37,9 +37,9 @@
 #include <string.h>
 
 #include "detector.h"
-#include "layers.h"
+#include "core/nn/layers.h"
 #include "netinput.h"
-#include "netutil.h"
+#include "core/nn/netutil.h"
 #include "ssd_boxes.h"
 
 #define SSD_CLASSES 3			/* background, face, and an unused class */

@@ -31,7 +31,7 @@
 
 #include <stdint.h>
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 
 #define FC_EMBEDDING_DIMS	128
 #define FC_LANDMARK_POINTS	68

@@ -45,8 +45,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "layers.h"
-#include "netutil.h"
+#include "core/nn/layers.h"
+#include "core/nn/netutil.h"
 #include "recognizer.h"
 
 /* face-api's per-channel means of its training data, RGB */

@@ -9,8 +9,8 @@
 #ifndef FC_WEIGHTS_WRITE_H
 #define FC_WEIGHTS_WRITE_H
 
-#include "fc_common.h"
-#include "weights.h"
+#include "core/fc_common.h"
+#include "core/nn/weights.h"
 
 /* One tensor to write: float32 data of prod(shape[0..ndim-1]) elements. */
 typedef struct fc_wtensor

@@ -25,11 +25,11 @@
 
 #include "align.h"
 #include "detector.h"
-#include "image.h"
+#include "core/image/image.h"
 #include "landmarks.h"
 #include "pipeline.h"
 #include "recognizer.h"
-#include "weights.h"
+#include "core/nn/weights.h"
 
 struct fc_models
 {

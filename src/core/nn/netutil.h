@@ -11,7 +11,7 @@
 #ifndef FC_NETUTIL_H
 #define FC_NETUTIL_H
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 #include "layers.h"
 #include "weights.h"
 

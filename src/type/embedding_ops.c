@@ -20,7 +20,7 @@
 #include "utils/float.h"
 #include "utils/guc.h"
 
-#include "distance.h"
+#include "core/vec/distance.h"
 #include "embedding.h"
 #include "face.h"
 

@@ -35,8 +35,8 @@
 #ifndef FC_LANDMARKS_H
 #define FC_LANDMARKS_H
 
-#include "fc_common.h"
-#include "weights.h"
+#include "core/fc_common.h"
+#include "core/nn/weights.h"
 
 #define FC_LANDMARKS_INPUT_SIZE 112 /* input is 112 x 112 x 3 */
 #define FC_LANDMARKS_COUNT 68

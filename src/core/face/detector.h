@@ -40,8 +40,8 @@
 
 #include <stdint.h>
 
-#include "fc_common.h"
-#include "weights.h"
+#include "core/fc_common.h"
+#include "core/nn/weights.h"
 
 #define FC_DETECTOR_INPUT_SIZE	512		/* network input, pixels a side */
 #define FC_DETECTOR_ANCHORS		5118	/* boxes the network scores */

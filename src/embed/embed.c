@@ -32,10 +32,10 @@
 #include "utils/memutils.h"
 
 #include "compat.h"
-#include "embedding.h"
+#include "type/embedding.h"
 #include "face.h"
-#include "image.h"
-#include "pipeline.h"
+#include "core/image/image.h"
+#include "core/face/pipeline.h"
 
 /* GUCs */
 static char *face_model_dir = NULL;

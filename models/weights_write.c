@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "weights_format.h"
+#include "core/nn/weights_format.h"
 #include "weights_write.h"
 
 static void

@@ -22,7 +22,7 @@
 #ifndef FC_WEIGHTS_H
 #define FC_WEIGHTS_H
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 
 typedef struct fc_weights fc_weights;
 

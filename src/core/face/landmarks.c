@@ -38,8 +38,8 @@
 #include <string.h>
 
 #include "landmarks.h"
-#include "layers.h"
-#include "netutil.h"
+#include "core/nn/layers.h"
+#include "core/nn/netutil.h"
 
 /* face-api's per-channel means, RGB (the same as the recognizer's) */
 static const float lm_mean[3] = {122.782f, 117.001f, 104.298f};

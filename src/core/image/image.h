@@ -38,7 +38,7 @@
 #ifndef FC_IMAGE_H
 #define FC_IMAGE_H
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 
 /*
  * An 8-bit RGB image: pixel (x, y) is pixels[y * stride + 3 * x + {0,1,2}],

@@ -28,8 +28,8 @@
 #ifndef FC_ALIGN_H
 #define FC_ALIGN_H
 
-#include "fc_common.h"
-#include "image.h"
+#include "core/fc_common.h"
+#include "core/image/image.h"
 
 #define FC_LANDMARK_COUNT	68
 #define FC_CHIP_SIZE		150		/* the recognition net's input side */

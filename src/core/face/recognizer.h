@@ -17,8 +17,8 @@
 #ifndef FC_RECOGNIZER_H
 #define FC_RECOGNIZER_H
 
-#include "fc_common.h"
-#include "weights.h"
+#include "core/fc_common.h"
+#include "core/nn/weights.h"
 
 #define FC_RECOGNIZER_INPUT_SIZE 150	/* input is 150 x 150 x 3 */
 #define FC_RECOGNIZER_DIMS 128

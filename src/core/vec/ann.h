@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 
-#include "fc_common.h"
+#include "core/fc_common.h"
 
 #define FC_ANN_LEVELS		15	/* 4-bit codes: n_i in 0..15 */
 #define FC_ANN_REFITS		2	/* least-squares refits of the grid per code */
