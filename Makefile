@@ -7,7 +7,7 @@
 #   make installcheck    pg_regress against a server you started yourself
 
 EXTENSION   = face
-EXTVERSION  = 0.1.0
+EXTVERSION  = 0.2.0
 MODULE_big  = face
 
 # src/core/ is the plain C library (no PostgreSQL headers), one folder per job;
@@ -19,9 +19,15 @@ CORE_SRCS   = $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
 PG_SRCS     = $(sort $(foreach d,$(GLUE_DIRS),$(wildcard $(d)/*.c)))
 OBJS        = $(PG_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 
-# The install script is assembled from one fragment per subsystem, in name order.
+# The install script is assembled from one fragment per subsystem, in name order;
+# so is the upgrade script from the previous release, from its own folder (each change
+# of the install SQL adds its piece to both, src/sql/README.md).  Released install
+# scripts are frozen in src/sql/history/ exactly as they shipped.
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_FROM = 0.1.0
+UPGRADE_PARTS = $(sort $(wildcard src/sql/upgrade-$(UPGRADE_FROM)--$(EXTVERSION)/*.sql))
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
+DATA        = $(wildcard src/sql/history/$(EXTENSION)--*.sql)
 
 REGRESS     = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
@@ -55,8 +61,12 @@ include $(PGXS)
 HEADERS     = $(foreach d,$(CORE_DIRS) $(GLUE_DIRS) src/cli,$(wildcard $(d)/*.h))
 $(OBJS): $(HEADERS)
 
-$(DATA_built): $(SQL_PARTS) face.control
+# The folders too: removing a piece changes the folder, not any remaining piece.
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql face.control
 	cat $(SQL_PARTS) > $@
+
+$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: $(UPGRADE_PARTS) src/sql/upgrade-$(UPGRADE_FROM)--$(EXTVERSION)
+	cat $(UPGRADE_PARTS) > $@
 
 all: $(if $(CLI_SRCS),face-cli)
 

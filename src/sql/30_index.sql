@@ -4,7 +4,7 @@ CREATE FUNCTION faceannhandler(internal) RETURNS index_am_handler
 	AS 'MODULE_PATHNAME' LANGUAGE C;
 
 CREATE ACCESS METHOD faceann TYPE INDEX HANDLER faceannhandler;
-COMMENT ON ACCESS METHOD faceann IS 'IVF index with 1-bit codes and fp16 rerank for face_embedding';
+COMMENT ON ACCESS METHOD faceann IS 'IVF index with 4-bit codes and fp16 rerank for face_embedding';
 
 -- Support function 1: which metric the operator class orders by (internal use only).
 CREATE FUNCTION faceann_l2_support(internal) RETURNS int4
