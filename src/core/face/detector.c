@@ -40,6 +40,7 @@
 #include "core/nn/layers.h"
 #include "netinput.h"
 #include "core/nn/netutil.h"
+#include "core/nn/quant.h"
 #include "ssd_boxes.h"
 
 #define SSD_CLASSES 3			/* background, face, and an unused class */
@@ -121,6 +122,7 @@ struct fc_detector
 {
 	fc_allocator alloc;
 	void	   *block;			/* the one allocation everything below lives in */
+	void	   *q8_block;		/* int8 copies of the 1x1 filters (fc_q8_attach) */
 
 	/* layer i: conv[i] or dw[i] by ssd_layers[i].op; output out_h x out_w */
 	fc_conv2d	conv[SSD_NLAYERS];
@@ -253,6 +255,24 @@ ssd_carve(void *net, fc_arena *arena)
 	det->selected = (int *) fc_arena_take(arena, FC_DETECTOR_ANCHORS);
 }
 
+/* int8 weights for every 1x1 convolution, for face.precision = 'fast'. */
+static fc_status
+attach_q8(fc_detector *det, const fc_allocator *alloc, fc_error *err)
+{
+	fc_conv2d  *convs[SSD_NLAYERS + 2 * SSD_NHEADS];
+	int			n = 0;
+
+	for (int i = 0; i < SSD_NLAYERS; i++)
+		if (ssd_layers[i].op == SSD_CONV)
+			convs[n++] = &det->conv[i];
+	for (int hd = 0; hd < SSD_NHEADS; hd++)
+	{
+		convs[n++] = &det->head_box[hd];
+		convs[n++] = &det->head_cls[hd];
+	}
+	return fc_q8_attach(convs, n, alloc, &det->q8_block, err);
+}
+
 fc_status
 fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 				 fc_detector **out, fc_error *err)
@@ -317,8 +337,13 @@ fc_detector_init(const fc_weights *weights, const fc_allocator *alloc,
 		goto fail;
 	}
 
-	if ((st = fc_arena_build(alloc, ssd_carve, det, &det->block, "face detector", err)) != FC_OK)
+	if ((st = attach_q8(det, alloc, err)) != FC_OK)
 		goto fail;
+	if ((st = fc_arena_build(alloc, ssd_carve, det, &det->block, "face detector", err)) != FC_OK)
+	{
+		alloc->free(alloc->ctx, det->q8_block);
+		goto fail;
+	}
 	*out = det;
 	return FC_OK;
 
@@ -340,6 +365,8 @@ fc_detector_free(fc_detector *det)
 		return;
 	if (det->block)
 		det->alloc.free(det->alloc.ctx, det->block);
+	if (det->q8_block)
+		det->alloc.free(det->alloc.ctx, det->q8_block);
 	det->alloc.free(det->alloc.ctx, det);
 }
 

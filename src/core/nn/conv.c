@@ -21,6 +21,10 @@
  * weights dominate, come out as a single band.  Bias and activation are
  * applied to each band right after its sgemm, while it is in cache.
  *
+ * With face.precision = 'fast' (fc_nn_precision), a 1x1 convolution that
+ * carries int8 weights (conv->q8, quant.c) runs the project's own int8
+ * kernels instead (gemm.h); 'exact' never touches them.
+ *
  *-------------------------------------------------------------------------
  */
 #include "fc_simd.h"
@@ -30,7 +34,9 @@
 
 #include <cblas.h>
 
+#include "gemm.h"
 #include "layers.h"
+#include "quant.h"
 
 void
 fc_conv2d_out_shape(const fc_conv2d *conv, int in_h, int in_w,
@@ -128,6 +134,50 @@ im2col(const fc_conv2d *conv, const fc_tensor *in, int oy0, int oy1, int ow,
 	}
 }
 
+/*
+ * Bytes of quantised activations per int8 band: 8 rows of the longest k,
+ * and about L1-sized, so the band stays cached while every panel of the
+ * weights passes over it.  On the stack: the int8 path needs no scratch.
+ */
+#define Q8_BAND_BYTES	(FC_Q8_MAX_K * 8)
+#define Q8_BAND_ROWS	256
+
+/*
+ * The int8 path of a 1x1 stride-1 convolution (face.precision = 'fast'):
+ * quantise a band of pixels, one int8 product with bias and activation
+ * fused (gemm.h), next band.
+ */
+static void
+conv_q8(const fc_conv2d *conv, const fc_tensor *in, fc_tensor *out)
+{
+	static const fc_gemm_kernels *kernels = NULL;
+	const struct fc_q8_weights *w = conv->q8;
+	uint8_t		a[Q8_BAND_BYTES] __attribute__((aligned(64)));
+	float		scale[Q8_BAND_ROWS];
+	int32_t		zero[Q8_BAND_ROWS];
+	size_t		npix = (size_t) in->h * in->w;
+	size_t		band = Q8_BAND_BYTES / w->kp;
+
+	if (kernels == NULL)
+		kernels = fc_gemm_best();
+	if (band > Q8_BAND_ROWS)
+		band = Q8_BAND_ROWS;
+	band &= ~(size_t) 7;		/* whole 8-row register tiles; kp <= FC_Q8_MAX_K keeps it >= 8 */
+	for (size_t p0 = 0; p0 < npix; p0 += band)
+	{
+		int			m = (int) (npix - p0 < band ? npix - p0 : band);
+		fc_q8_rows	rows = {m, w->kp, a, scale, zero};
+
+		fc_q8_quantise_rows(in->data + p0 * conv->cin, conv->cin, m, conv->cin,
+							a, w->kp, scale, zero);
+		kernels->q8(&rows, w, conv->bias, conv->act, conv->slope,
+					out->data + p0 * conv->cout, conv->cout);
+	}
+	out->h = in->h;
+	out->w = in->w;
+	out->c = conv->cout;
+}
+
 void
 fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 				  fc_tensor *out, float *scratch)
@@ -144,6 +194,13 @@ fc_conv2d_forward(const fc_conv2d *conv, const fc_tensor *in,
 	ow = fc_out_dim(in->w, conv->kw, conv->stride, conv->padding, &pad_left);
 	assert(oh > 0 && ow > 0);
 	assert(out->data != in->data);
+
+	if (conv->q8 != NULL && fc_nn_precision == FC_PRECISION_FAST)
+	{
+		assert(is_pointwise(conv));
+		conv_q8(conv, in, out);
+		return;
+	}
 
 	k = conv->kh * conv->kw * conv->cin;
 	band = is_pointwise(conv) ? oh : band_rows(conv, oh, ow);

@@ -116,6 +116,8 @@ typedef struct fc_conv2d
 	float		slope;			/* FC_ACT_LEAKY's negative slope */
 	const float *filters;		/* HWIO [kh][kw][cin][cout] */
 	const float *bias;			/* [cout], or NULL for no bias */
+	/* int8 copy of filters for face.precision = 'fast' (quant.c), or NULL */
+	const struct fc_q8_weights *q8;
 } fc_conv2d;
 
 /*
