@@ -36,6 +36,7 @@
 #include "face.h"
 #include "core/image/image.h"
 #include "core/face/pipeline.h"
+#include "precision.h"
 
 /* GUCs */
 static char *face_model_dir = NULL;
@@ -410,4 +411,5 @@ FaceEmbedInit(void)
 							FC_MAX_PIXELS_DEFAULT, FC_MAX_PIXELS_MIN, FC_MAX_PIXELS_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	FaceDefinePrecisionGuc();
 }

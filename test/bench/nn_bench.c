@@ -32,6 +32,8 @@
 #include "core/face/landmarks.h"
 #include "core/nn/layers.h"
 #include "core/face/recognizer.h"
+#include "core/nn/gemm.h"
+#include "core/nn/quant.h"
 
 /*
  * The peak problem: big enough for OpenBLAS to reach its top rate, short
@@ -160,7 +162,7 @@ bench_conv_shapes(int reps, double peak)
 	for (size_t i = 0; i < sizeof(rn_shapes) / sizeof(rn_shapes[0]); i++)
 	{
 		const conv_shape *s = &rn_shapes[i];
-		fc_conv2d	conv = {s->k, s->k, s->cin, s->cout, s->stride, s->pad, FC_ACT_RELU, 0, NULL, NULL};
+		fc_conv2d	conv = {s->k, s->k, s->cin, s->cout, s->stride, s->pad, FC_ACT_RELU, 0, NULL, NULL, NULL};
 		float	   *f = malloc((size_t) s->k * s->k * s->cin * s->cout * sizeof(float));
 		float	   *bias = calloc(s->cout, sizeof(float));
 		float	   *in = malloc(fc_tensor_size(s->in, s->in, s->cin) * sizeof(float));
@@ -261,6 +263,87 @@ bench_dwconv(int reps)
 	}
 }
 
+/*
+ * The detector's 1x1 convolutions (SSD MobileNetV1 at 512; map size, cin,
+ * cout, count), each alone: 'exact' (sgemm + bias/ReLU6) against 'fast'
+ * (per-pixel quantisation + the int8 kernel with fused dequantisation),
+ * alternating the two in every repetition so that load from other
+ * processes hits both alike.  GOP/s counts 2 ops per multiply-add.
+ */
+static void
+bench_pointwise(int reps)
+{
+	static const int shapes[][4] = {
+		{256, 32, 64, 1}, {128, 64, 128, 1}, {128, 128, 128, 1}, {64, 128, 256, 1},
+		{64, 256, 256, 1}, {32, 256, 512, 1}, {32, 512, 512, 5}, {16, 512, 1024, 1},
+		{16, 1024, 1024, 1}, {16, 1024, 256, 1}, {32, 512, 12, 1}, {16, 1024, 18, 1},
+	};
+	const fc_gemm_kernels *best = fc_gemm_best();
+	double		sum_exact = 0,
+				sum_fast = 0;
+
+	printf("\ndetector 1x1 convolutions, each shape alone; int8 kernel set: %s\n", best->name);
+	printf("  %-18s %5s %10s %10s %10s %10s %7s\n", "map x cin -> cout", "count",
+		   "exact ms", "GFLOP/s", "fast ms", "GOP/s", "ratio");
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+	{
+		int			n = shapes[i][0],
+					cin = shapes[i][1],
+					cout = shapes[i][2],
+					count = shapes[i][3];
+		size_t		nin = fc_tensor_size(n, n, cin);
+		float	   *in = malloc(nin * sizeof(float)),
+				   *f = malloc((size_t) cin * cout * sizeof(float)),
+				   *bias = calloc(cout, sizeof(float)),
+				   *out = malloc(fc_tensor_size(n, n, cout) * sizeof(float));
+		fc_conv2d	conv = {1, 1, cin, cout, 1, FC_PAD_SAME, FC_ACT_RELU6, 0, f, bias, NULL};
+		fc_conv2d  *list[1] = {&conv};
+		fc_tensor	tin = {in, n, n, cin},
+					tout = {.data = out};
+		double		be = 1e30,
+					bf = 1e30,
+					op = 2.0 * n * n * cin * cout;
+		void	   *block;
+		fc_error	err;
+		char		what[40];
+
+		for (size_t j = 0; j < nin; j++)
+			in[j] = (float) (j % 13) * 0.5f;
+		for (size_t j = 0; j < (size_t) cin * cout; j++)
+			f[j] = (float) ((j * 7) % 13) * 0.01f - 0.06f;
+		if (fc_q8_attach(list, 1, &fc_malloc_allocator, &block, &err) != FC_OK)
+			exit(1);
+		for (int r = 0; r < reps; r++)
+		{
+			double		t;
+
+			fc_nn_precision = FC_PRECISION_EXACT;
+			t = now_ms();
+			fc_conv2d_forward(&conv, &tin, &tout, NULL);
+			t = now_ms() - t;
+			be = t < be ? t : be;
+			fc_nn_precision = FC_PRECISION_FAST;
+			t = now_ms();
+			fc_conv2d_forward(&conv, &tin, &tout, NULL);
+			t = now_ms() - t;
+			bf = t < bf ? t : bf;
+		}
+		fc_nn_precision = FC_PRECISION_EXACT;
+		snprintf(what, sizeof(what), "%dx%dx%d -> %d", n, n, cin, cout);
+		printf("  %-18s %5d %10.3f %10.1f %10.3f %10.1f %6.2fx\n", what, count, be,
+			   op / (be * 1e6), bf, op / (bf * 1e6), be / bf);
+		sum_exact += be * count;
+		sum_fast += bf * count;
+		free(block);
+		free(in);
+		free(f);
+		free(bias);
+		free(out);
+	}
+	printf("  %-18s %5s %10.3f %10s %10.3f %10s %6.2fx   (sum over the detector)\n", "all", "",
+		   sum_exact, "", sum_fast, "", sum_exact / sum_fast);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -351,6 +434,7 @@ main(int argc, char **argv)
 
 	bench_conv_shapes(reps, peak);
 	bench_dwconv(reps);
+	bench_pointwise(reps);
 
 	fc_recognizer_free(rec);
 	fc_landmarks_free(lm);

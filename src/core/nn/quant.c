@@ -19,7 +19,7 @@
 
 #include "quant.h"
 
-fc_precision fc_nn_precision = FC_PRECISION_EXACT;
+fc_precision fc_nn_precision = FC_PRECISION_DEFAULT;
 
 #define ALIGN64(x)	(((x) + 63) & ~(size_t) 63)
 
