@@ -49,6 +49,40 @@ SELECT 'sample' || n || '.jpg  faces() ' || round(ms::numeric, 1) || ' ms' FROM 
 SELECT 'backend peak memory (VmHWM): ' || substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') FROM 'VmHWM:\s*(\d+ kB)');
 SQL
 
+echo "== faces() per stage in a backend: face.precision exact vs fast, alternated photo by photo"
+# The pipeline logs its stage times at DEBUG1 (embed.c); a RAISE DEBUG marks the precision.
+# Per stage: median over all photos and runs of each precision, and exact/fast.
+{
+	echo "SET client_min_messages = debug1;"
+	echo "SELECT count(*) FROM (SELECT n, pg_read_binary_file(current_setting('face.model_dir') || '/samples/sample' || n || '.jpg') AS img FROM generate_series(1, 6) n) p, faces(img);"
+	for r in $(seq "$runs"); do
+		for n in 1 2 3 4 5 6; do
+			for prec in exact fast; do
+				echo "SET face.precision = $prec; DO \$\$ BEGIN RAISE DEBUG 'precision $prec'; END \$\$;"
+				echo "SELECT count(*) FROM faces(pg_read_binary_file(current_setting('face.model_dir') || '/samples/sample$n.jpg'));"
+			done
+		done
+	done
+} | cluster_psql -q -At 2>&1 >/dev/null | awk -v kernels="$(make -s test/unit/test_gemm >/dev/null && test/unit/test_gemm | head -1)" '
+/precision (exact|fast)/ { prec = $NF; next }
+/faces: [0-9]+ face/ && prec != "" {
+	for (i = 1; i <= NF; i++) if ($(i + 1) == "ms" || $(i + 1) == "ms,") {
+		st = $(i - 1); v = $i; sub(/,$/, "", st)
+		cnt[prec, st]++; val[prec, st, cnt[prec, st]] = v
+	}
+	prec = "" }
+function median(p, st,   n, i, j, t, a) {
+	n = cnt[p, st]; for (i = 1; i <= n; i++) a[i] = val[p, st, i]
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n ? a[int((n + 1) / 2)] : 0 }
+END {
+	print kernels
+	printf "%-10s %10s %10s %8s\n", "stage", "exact ms", "fast ms", "ratio"
+	split("detect landmarks align recognize total", s, " ")
+	for (k = 1; k <= 5; k++) { e = median("exact", s[k]); f = median("fast", s[k])
+		printf "%-10s %10.1f %10.1f %7.2fx\n", s[k], e, f, f > 0 ? e / f : 0 }
+	printf "(%d calls each; medians over the six photos and the runs)\n", cnt["exact", "total"] }'
+
 echo "== face-api 1.7.15 (tfjs wasm, one thread), same photos, same run"
 if command -v node >/dev/null && command -v npm >/dev/null; then
 	nice node test/golden/generate.mjs --timing-only --reps 3 --out "$out" >/dev/null 2>&1 &&

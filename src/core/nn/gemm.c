@@ -39,8 +39,8 @@ row_panel(const uint8_t *restrict a, const int8_t *restrict b, int kq,
 	}
 }
 
-FC_MULTIVERSION static void
-q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
+FC_MULTIVERSION void
+fc_gemm_q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
 			fc_activation act, float slope, float *c, size_t ldc)
 {
 	const int	kq = w->kp / FC_Q8_KGROUP;
@@ -63,6 +63,18 @@ q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
 										   bias ? bias[j0 + j] : 0.0f, act, slope);
 		}
 	}
+}
+
+/*
+ * The table points at a plain wrapper: taking the address of a
+ * multiversioned (ifunc) function in a static initializer crashes LLVM 14's
+ * bitcode summary writer when PostgreSQL installs the JIT bitcode.
+ */
+static void
+q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
+			fc_activation act, float slope, float *c, size_t ldc)
+{
+	fc_gemm_q8_portable(rows, w, bias, act, slope, c, ldc);
 }
 
 const fc_gemm_kernels fc_gemm_portable = {"portable", q8_portable};

@@ -13,6 +13,11 @@
 
 #include "gemm.h"
 
+/* gemm.c: the portable kernel, multiversioned (call it; fc_gemm_portable wraps it) */
+void		fc_gemm_q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w,
+								const float *bias, fc_activation act, float slope,
+								float *c, size_t ldc);
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FC_HAVE_GEMM_VNNI 1
 
