@@ -80,7 +80,7 @@ END {
 	printf "%-10s %10s %10s %8s\n", "stage", "exact ms", "fast ms", "ratio"
 	split("detect landmarks align recognize total", s, " ")
 	for (k = 1; k <= 5; k++) { e = median("exact", s[k]); f = median("fast", s[k])
-		printf "%-10s %10.1f %10.1f %7.2fx\n", s[k], e, f, f > 0 ? e / f : 0 }
+		printf "%-10s %10.1f %10.1f %7.2fx\n", s[k], e, f, (f > 0 ? e / f : 0) }
 	printf "(%d calls each; medians over the six photos and the runs)\n", cnt["exact", "total"] }'
 
 echo "== face-api 1.7.15 (tfjs wasm, one thread), same photos, same run"
