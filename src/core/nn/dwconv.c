@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "activation.h"
 #include "layers.h"
 
 #define DW_BLOCK 16
@@ -39,33 +40,6 @@ fc_dwconv2d_out_shape(const fc_dwconv2d *conv, int in_h, int in_w,
 	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
 }
 
-/* v = act(v) on n lanes. */
-FC_CLONE_INLINE void
-activate_lanes(float *restrict v, int n, fc_activation act, float slope)
-{
-	switch (act)
-	{
-		case FC_ACT_NONE:
-			break;
-		case FC_ACT_RELU:
-			for (int k = 0; k < n; k++)
-				v[k] = v[k] > 0.0f ? v[k] : 0.0f;
-			break;
-		case FC_ACT_RELU6:
-			for (int k = 0; k < n; k++)
-			{
-				float		x = v[k] > 0.0f ? v[k] : 0.0f;
-
-				v[k] = x < 6.0f ? x : 6.0f;
-			}
-			break;
-		case FC_ACT_LEAKY:
-			for (int k = 0; k < n; k++)
-				v[k] = v[k] > 0.0f ? v[k] : slope * v[k];
-			break;
-	}
-}
-
 /*
  * DW_BLOCK floats as one value: GCC/clang vector extensions, lowered to
  * one AVX-512 register, two AVX2 or four SSE ones depending on the clone
@@ -73,14 +47,6 @@ activate_lanes(float *restrict v, int n, fc_activation act, float slope)
  */
 typedef float dw_vec __attribute__((vector_size(DW_BLOCK * sizeof(float))));
 typedef float dw_vec_u __attribute__((vector_size(DW_BLOCK * sizeof(float)), aligned(4)));
-typedef int32_t dw_mask __attribute__((vector_size(DW_BLOCK * sizeof(float))));
-
-/*
- * Lane-wise select: where m is all ones take a, else b.  (C has no vector
- * ?:, and vector values never cross a function boundary here: passing them
- * by value would depend on the clone's ABI.)
- */
-#define DW_SELECT(m, a, b) ((dw_vec) (((m) & (dw_mask) (a)) | (~(m) & (dw_mask) (b))))
 
 /*
  * 3x3 kernel, output row oy, channels [0, nblocks * DW_BLOCK): for each
@@ -95,8 +61,7 @@ dw3x3_row(const fc_dwconv2d *conv, const fc_tensor *in, float *out,
 {
 	const int	c = conv->c,
 				s = conv->stride;
-	const dw_vec zero = {0},
-				six = zero + 6.0f;
+	const dw_vec zero = {0};
 	const float *rows[3];
 
 	for (int ky = 0; ky < 3; ky++)
@@ -133,22 +98,8 @@ dw3x3_row(const fc_dwconv2d *conv, const fc_tensor *in, float *out,
 				acc += *(const dw_vec_u *) (taps[t] + c0) *
 					*(const dw_vec_u *) (conv->filters + (size_t) t * c + c0);
 			}
-			switch (conv->act)
-			{
-				case FC_ACT_NONE:
-					break;
-				case FC_ACT_RELU:
-					acc = DW_SELECT(acc > zero, acc, zero);
-					break;
-				case FC_ACT_RELU6:
-					acc = DW_SELECT(acc > zero, acc, zero);
-					acc = DW_SELECT(acc < six, acc, six);
-					break;
-				case FC_ACT_LEAKY:
-					acc = DW_SELECT(acc > zero, acc, acc * conv->slope);
-					break;
-			}
 			*(dw_vec_u *) (dst + c0) = acc;
+			fc_activate_inline(dst + c0, DW_BLOCK, conv->act, conv->slope);
 		}
 	}
 }
@@ -190,7 +141,7 @@ dw_general_row(const fc_dwconv2d *conv, const fc_tensor *in, float *out,
 					acc[k] += src[k] * f[k];
 			}
 		}
-		activate_lanes(acc, n, conv->act, conv->slope);
+		fc_activate_inline(acc, n, conv->act, conv->slope);
 	}
 }
 
