@@ -33,7 +33,7 @@
 
 #include "compat.h"
 #include "type/embedding.h"
-#include "face.h"
+#include "embed.h"
 #include "core/image/image.h"
 #include "core/face/pipeline.h"
 
