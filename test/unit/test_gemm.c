@@ -141,7 +141,8 @@ reference(const fc_q8_rows *r, const fc_q8_weights *w, const float *bias,
 				s += (long long) r->a[(size_t) i * r->kp + t] * code_at(w, t, j);
 			c[(size_t) i * w->n + j] =
 				fc_q8_dequant((int32_t) s, r->zero[i], w->colsum[j], r->scale[i],
-							  w->scale[j], bias ? bias[j] : 0.0f, act, slope);
+							  w->scale[j], bias ? bias[j] : 0.0f);
+			fc_activate(&c[(size_t) i * w->n + j], 1, act, slope);
 		}
 }
 

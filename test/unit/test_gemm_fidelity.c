@@ -132,7 +132,7 @@ compare_photo(fc_models *m, const char *file, const uint8_t *data, size_t len,
 		worst_score = fmax(worst_score, fabs(ex[i].score - fa[best].score));
 		CHECK(fabs(ex[i].score - fa[best].score) <= 0.03, "%s face %d: score %.4f vs %.4f",
 			  file, i, ex[i].score, fa[best].score);
-		for (int p = 0; p < 2 * FC_LANDMARK_POINTS; p++)
+		for (int p = 0; p < 2 * FC_LANDMARK_COUNT; p++)
 			lm = fmax(lm, fabs(ex[i].landmarks[p] - fa[best].landmarks[p]));
 		worst_landmark = fmax(worst_landmark, lm);
 		for (int k = 0; k < FC_EMBEDDING_DIMS; k++)

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "activation.h"
 #include "gemm.h"
 #include "gemm_simd.h"
 
@@ -60,7 +61,8 @@ fc_gemm_q8_portable(const fc_q8_rows *rows, const fc_q8_weights *w, const float 
 			for (int j = 0; j < nj; j++)
 				ci[j0 + j] = fc_q8_dequant(acc[j], rows->zero[i], w->colsum[j0 + j],
 										   rows->scale[i], w->scale[j0 + j],
-										   bias ? bias[j0 + j] : 0.0f, act, slope);
+										   bias ? bias[j0 + j] : 0.0f);
+			fc_activate_inline(ci + j0, nj, act, slope);
 		}
 	}
 }

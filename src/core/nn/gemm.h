@@ -24,7 +24,8 @@
  * Exactness across CPUs: the int32 sums are exact (|4 * 255 * 127| per
  * vpdpbusd step, no saturation) and the epilogue is one fmaf() per output
  * (the same correctly rounded operation as vfmadd), so every kernel set
- * gives the same bits; the tests compare them with ==.
+ * gives the same bits; the tests compare them with ==.  The activation
+ * is activation.h's, applied to each stored tile row.
  *
  * Kernel sets are chosen at run time from CPUID and XGETBV (gemm.c),
  * never from OPENBLAS_CORETYPE nor from what OpenBLAS picked; the
@@ -97,30 +98,14 @@ const fc_gemm_kernels *fc_gemm_vnni(void);
 const fc_gemm_kernels *fc_gemm_best(void);
 
 /*
- * The shared epilogue: act(fmaf(acc - zero * colsum, sa * sw, bias)).
- * Inline so the SIMD kernels' tails and the portable kernel round alike.
+ * The shared dequantisation: fmaf(acc - zero * colsum, sa * sw, bias), the
+ * activation (activation.h) applied after it.  Inline so that the SIMD
+ * kernels' tails and the portable kernel round alike.
  */
 static inline float
-fc_q8_dequant(int32_t acc, int32_t zero, int32_t colsum, float sa, float sw,
-			  float bias, fc_activation act, float slope)
+fc_q8_dequant(int32_t acc, int32_t zero, int32_t colsum, float sa, float sw, float bias)
 {
-	float		v = __builtin_fmaf((float) (acc - zero * colsum), sa * sw, bias);
-
-	switch (act)
-	{
-		case FC_ACT_NONE:
-			break;
-		case FC_ACT_RELU:
-			v = v > 0.0f ? v : 0.0f;
-			break;
-		case FC_ACT_RELU6:
-			v = v > 0.0f ? (v < 6.0f ? v : 6.0f) : 0.0f;
-			break;
-		case FC_ACT_LEAKY:
-			v = v > 0.0f ? v : slope * v;
-			break;
-	}
-	return v;
+	return __builtin_fmaf((float) (acc - zero * colsum), sa * sw, bias);
 }
 
 #endif							/* FC_GEMM_H */

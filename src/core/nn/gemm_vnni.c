@@ -11,11 +11,15 @@
  * past m read row 0 of the tile and are not stored; columns past n are
  * zero in the packed panel and masked off at the store.  The epilogue
  * does fc_q8_dequant's operations in the same order (int32 correction,
- * one fused multiply-add, max/min), so it gives the portable kernel's
+ * one fused multiply-add) and the activation is activation.h's, applied
+ * to the stored row while it is in L1, so it gives the portable kernel's
  * bits.  Only called after gemm.c checked the CPU.
  *
  *-------------------------------------------------------------------------
  */
+#include "fc_simd.h"
+
+#include "activation.h"
 #include "gemm_simd.h"
 
 #ifdef FC_HAVE_GEMM_VNNI
@@ -26,33 +30,11 @@
 
 #define MR 8
 
+/* fc_q8_dequant on 16 lanes: the int32 correction, then one fused multiply-add */
 VNNI static inline __m512
-epilogue(__m512i acc, __m512i zero_colsum, __m512 scale, __m512 bias,
-		 fc_activation act, __m512 slope)
+dequant(__m512i acc, __m512i zero_colsum, __m512 scale, __m512 bias)
 {
-	__m512		v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, zero_colsum));
-
-	v = _mm512_fmadd_ps(v, scale, bias);
-	switch (act)
-	{
-		case FC_ACT_NONE:
-			break;
-		case FC_ACT_RELU:
-			/* max_ps(v, 0) is v > 0 ? v : 0, as in fc_q8_dequant (NaN -> 0) */
-			v = _mm512_max_ps(v, _mm512_setzero_ps());
-			break;
-		case FC_ACT_RELU6:
-			v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6.0f));
-			break;
-		case FC_ACT_LEAKY:
-			{
-				__mmask16	pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-
-				v = _mm512_mask_blend_ps(pos, _mm512_mul_ps(v, slope), v);
-			}
-			break;
-	}
-	return v;
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc, zero_colsum)), scale, bias);
 }
 
 VNNI static void
@@ -60,8 +42,6 @@ q8_vnni(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
 		fc_activation act, float slope, float *c, size_t ldc)
 {
 	const int	kq = w->kp / FC_Q8_KGROUP;
-	const __m512 vslope = _mm512_set1_ps(slope);
-
 	for (int p = 0; p < w->npanels; p++)
 	{
 		const int8_t *bp = w->packed + (size_t) p * kq * FC_Q8_PANEL * FC_Q8_KGROUP;
@@ -113,12 +93,13 @@ q8_vnni(const fc_q8_rows *rows, const fc_q8_weights *w, const float *bias,
 				float	   *ci = c + (size_t) i * ldc + j0;
 
 				_mm512_mask_storeu_ps(ci, m0,
-									  epilogue(acc[2 * r], _mm512_mullo_epi32(z, cs0),
-											   _mm512_mul_ps(sa, sw0), b0, act, vslope));
+									  dequant(acc[2 * r], _mm512_mullo_epi32(z, cs0),
+											  _mm512_mul_ps(sa, sw0), b0));
 				if (m1)
 					_mm512_mask_storeu_ps(ci + 16, m1,
-										  epilogue(acc[2 * r + 1], _mm512_mullo_epi32(z, cs1),
-												   _mm512_mul_ps(sa, sw1), b1, act, vslope));
+										  dequant(acc[2 * r + 1], _mm512_mullo_epi32(z, cs1),
+												  _mm512_mul_ps(sa, sw1), b1));
+				fc_activate_inline(ci, nj, act, slope);
 			}
 		}
 	}
