@@ -182,7 +182,7 @@ test_conv_case(int h, int w, int cin, int cout, int kh, int kw, int s,
 	float	   *in = rand_buf((size_t) h * w * cin);
 	float	   *filt = rand_buf((size_t) kh * kw * cin * cout);
 	float	   *bias = with_bias ? rand_buf(cout) : NULL;
-	fc_conv2d	conv = {kh, kw, cin, cout, s, pad, act, 0.1f, filt, bias};
+	fc_conv2d	conv = {kh, kw, cin, cout, s, pad, act, 0.1f, filt, bias, NULL};
 	int			oh,
 				ow,
 				roh,
