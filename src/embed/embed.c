@@ -36,11 +36,11 @@
 #include "face.h"
 #include "core/image/image.h"
 #include "core/face/pipeline.h"
+#include "photo_limits.h"
 
 /* GUCs */
 static char *face_model_dir = NULL;
 static double face_min_confidence = 0.5;
-static int	face_max_pixels = FC_MAX_PIXELS_DEFAULT;
 
 /* The backend's models, and the directory they came from. */
 static fc_models *face_models = NULL;
@@ -65,10 +65,16 @@ face_pfree(void *ctx, void *ptr)
 	pfree(ptr);
 }
 
+/*
+ * Nonzero when CHECK_FOR_INTERRUPTS() would act: a pending cancel or
+ * termination that is not held off.  While interrupts are held (a caller in
+ * HOLD_INTERRUPTS), stopping the core would only turn into our own
+ * "interrupted" ERROR, which the holdoff exists to prevent.
+ */
 static int
 face_interrupted(void *ctx)
 {
-	return QueryCancelPending || ProcDiePending;
+	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
 }
 
 /* ------------------------------------------------------------ errors */
@@ -122,8 +128,21 @@ FaceReportError(const fc_error *err)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s", FaceMessage("image too large", err)),
-					 errhint("Raise face.max_pixels (now %d) or downscale the photo.",
-							 face_max_pixels)));
+					 errhint("A superuser can raise face.max_pixels (now %s), or downscale the photo.",
+							 FaceLimitShow("face.max_pixels"))));
+			break;
+		case FC_ERR_DECODE_MEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s", FaceMessage("image too large to decode", err)),
+					 errhint("A superuser can raise face.max_decode_memory (now %s), or re-encode the photo smaller or as baseline JPEG.",
+							 FaceLimitShow("face.max_decode_memory"))));
+			break;
+		case FC_ERR_DECODE_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s", FaceMessage("could not decode image", err)),
+					 errdetail("The limit is fixed; cameras and common encoders stay far below it.")));
 			break;
 		case FC_ERR_INVALID_ARGUMENT:
 			ereport(ERROR,
@@ -162,6 +181,7 @@ FaceGetModels(void)
 	static const char *const files[] = {FC_MODEL_DETECTOR, FC_MODEL_LANDMARKS, FC_MODEL_RECOGNIZER};
 	static const fc_hooks hooks = {&fc_malloc_allocator, face_interrupted, NULL};
 	const char *dir = face_model_dir;
+	char	   *dir_copy;
 	fc_error	err = {0};
 	fc_models  *m;
 
@@ -172,6 +192,7 @@ FaceGetModels(void)
 		fc_models_close(face_models);
 		face_models = NULL;
 		pfree(face_models_dir);
+		face_models_dir = NULL;
 	}
 	for (int i = 0; i < lengthof(files); i++)
 	{
@@ -185,10 +206,16 @@ FaceGetModels(void)
 					 errmsg("face model \"%s\" not found", path),
 					 errhint("Run \"make models && make install\" in the face source tree, or point face.model_dir at the converted models.")));
 	}
+	/* copy the name first: an ERROR after opening would leak the models and
+	 * leave them published under a stale name */
+	dir_copy = MemoryContextStrdup(TopMemoryContext, dir);
 	if (fc_models_open(dir, &hooks, &m, &err) != FC_OK)
+	{
+		pfree(dir_copy);
 		FaceReportError(&err);
+	}
+	face_models_dir = dir_copy;
 	face_models = m;
-	face_models_dir = MemoryContextStrdup(TopMemoryContext, dir);
 	return m;
 }
 
@@ -215,7 +242,7 @@ FaceCallBegin(FaceCall *call)
 	call->hooks.interrupt_ctx = NULL;
 	fc_pipeline_defaults(&call->opts);
 	call->opts.min_confidence = (float) face_min_confidence;
-	call->opts.max_pixels = face_max_pixels;
+	FaceLimitsApply(&call->opts);
 }
 
 static void
@@ -403,11 +430,5 @@ FaceEmbedInit(void)
 							 0.5, 0.01, 0.99,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
-	DefineCustomIntVariable("face.max_pixels",
-							"Largest image (width times height, from its header) embed() decodes.",
-							"Larger images are refused before any pixel memory is allocated.",
-							&face_max_pixels,
-							FC_MAX_PIXELS_DEFAULT, FC_MAX_PIXELS_MIN, FC_MAX_PIXELS_MAX,
-							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+	FaceLimitsDefine();
 }

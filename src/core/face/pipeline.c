@@ -268,7 +268,7 @@ check_options(const fc_pipeline_options *o, fc_error *err)
 	if (o->max_faces < 1 || o->max_faces > FC_DETECTOR_MAX_RESULTS)
 		return fc_fail(err, FC_ERR_INVALID_ARGUMENT,
 					   "maximum faces %d is outside 1..%d", o->max_faces, FC_DETECTOR_MAX_RESULTS);
-	if (o->max_pixels < 0 || o->decode_long_side < 0)
+	if (o->max_pixels < 0 || o->max_decode_memory < 0 || o->decode_long_side < 0)
 		return fc_fail(err, FC_ERR_INVALID_ARGUMENT, "negative pixel limit");
 	return FC_OK;
 }
@@ -290,7 +290,10 @@ decode(const uint8_t *data, size_t len, const fc_pipeline_options *o,
 				full_h;
 
 	dopt.max_pixels = o->max_pixels;
+	dopt.max_decode_memory = o->max_decode_memory;
 	dopt.min_long_side = o->decode_long_side;
+	if (o->decode_long_side > 0)
+		dopt.min_short_side = FC_MIN_IMAGE_SIDE;
 	st = fc_image_decode(data, len, &dopt, hooks, img, &info, err);
 	t->decode_ms += now_ms() - t0;
 	if (st != FC_OK)

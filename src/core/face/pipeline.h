@@ -78,10 +78,13 @@ typedef struct fc_pipeline_options
 {
 	float		min_confidence; /* detector threshold, 0 < t < 1 (face-api 0.5) */
 	int64_t		max_pixels;		/* refuse larger images (header), 0 = decoder default */
+	int64_t		max_decode_memory;	/* bytes one decode may hold, 0 = decoder default */
 	int			max_faces;		/* keep at most this many (by score), 1..100 */
 	/*
 	 * JPEG DCT scaling: decode at the smallest 1/2^k scale whose longer side
-	 * is still >= this (0 = always full size).  See FC_DECODE_LONG_SIDE.
+	 * is still >= this (0 = always full size) and whose shorter side stays
+	 * >= FC_MIN_IMAGE_SIDE, so a 12800 x 100 strip is decoded at 1/4, not
+	 * at 1/8 to a useless 13 rows.  See FC_DECODE_LONG_SIDE.
 	 */
 	int			decode_long_side;
 	/*
