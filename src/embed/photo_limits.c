@@ -39,7 +39,7 @@ FaceLimitsApply(fc_pipeline_options *opts)
 const char *
 FaceLimitShow(const char *name)
 {
-	const char *v = GetConfigOption(name, true, false);
+	const char *v = GetConfigOptionByName(name, NULL, true);
 
 	return v ? v : "?";
 }

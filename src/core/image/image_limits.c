@@ -42,10 +42,10 @@ fc_decode_memory_exceeded(const fc_decode_budget *b, const char *what, size_t ne
 {
 	if (need == 0)
 		return fc_fail(err, FC_ERR_DECODE_MEMORY,
-					   "decoding this %s image needs more than the decoder memory limit of %zu kB",
+					   "could not decode %s image within the decoder memory limit of %zu kB",
 					   what, b->limit / 1024);
 	return fc_fail(err, FC_ERR_DECODE_MEMORY,
-				   "decoding this %s image needs %zu kB, more than the decoder memory limit of %zu kB",
+				   "could not decode %s image: it needs %zu kB, more than the decoder memory limit of %zu kB",
 				   what, (b->used + need + 1023) / 1024, b->limit / 1024);
 }
 
