@@ -164,14 +164,18 @@ idat(FILE *f, const uint8_t *z, size_t len)
 		chunk(f, "IDAT", z + off, len - off < 65536 ? len - off : 65536);
 }
 
+/*
+ * An RGB PNG whose header says w x h and whose IDAT holds rows of rw pixels
+ * (rh of them) and then `extra` zero bytes.
+ */
 static void
-small_png(const char *name)
+plain_png(const char *name, uint32_t w, uint32_t h, size_t rw, size_t rh, size_t extra)
 {
 	FILE	   *f = open_out(name);
 	size_t		zl;
-	uint8_t    *z = deflate_rows(64 * 3, 64, 0, &zl);
+	uint8_t    *z = deflate_rows(rw * 3, rh, extra, &zl);
 
-	png_start(f, 64, 64, 2);
+	png_start(f, w, h, 2);
 	idat(f, z, zl);
 	chunk(f, "IEND", NULL, 0);
 	fclose(f);
@@ -402,31 +406,11 @@ main(int argc, char **argv)
 	}
 
 	/* 64 x 64 header, IDAT inflating to 64 rows and then 256 MB more */
-	f = open_out("png_idat_bomb.png");
-	png_start(f, 64, 64, 2);
-	z = deflate_rows(64 * 3, 64, (size_t) 256 << 20, &zl);
-	idat(f, z, zl);
-	chunk(f, "IEND", NULL, 0);
-	fclose(f);
-	free(z);
-
+	plain_png("png_idat_bomb.png", 64, 64, 64, 64, (size_t) 256 << 20);
 	/* 7000 x 7000 RGB (49 MP, under the default 50 MP limit): 147 MB of pixels */
-	f = open_out("png_7000x7000.png");
-	png_start(f, 7000, 7000, 2);
-	z = deflate_rows(7000 * 3, 7000, 0, &zl);
-	idat(f, z, zl);
-	chunk(f, "IEND", NULL, 0);
-	fclose(f);
-	free(z);
-
+	plain_png("png_7000x7000.png", 7000, 7000, 7000, 7000, 0);
 	/* headers claiming 65535 x 65535 */
-	f = open_out("png_65535x65535.png");
-	png_start(f, 65535, 65535, 2);
-	z = deflate_rows(64 * 3, 64, 0, &zl);
-	idat(f, z, zl);
-	chunk(f, "IEND", NULL, 0);
-	fclose(f);
-	free(z);
+	plain_png("png_65535x65535.png", 65535, 65535, 64, 64, 0);
 	jpeg_huge_header();
 
 	/* progressive 7000 x 7000 4:4:4: a small file, a 294 MB coefficient buffer */
@@ -436,7 +420,7 @@ main(int argc, char **argv)
 	write_jpeg("jpeg_12800x100.jpg", 12800, 100, 1, 0, NULL, 0, 75);
 
 	/* truncations and bit flips */
-	small_png("tmp_small.png");
+	plain_png("tmp_small.png", 64, 64, 64, 64, 0);
 	{
 		char		path[4096];
 
