@@ -10,6 +10,7 @@
 #   - if it outlives the timeout (plus a grace for a loaded machine) it is the timeout's
 #     ERROR 57014 that ends it, and within 10 s (liveness, not a speed assertion);
 #   - the backend's peak RSS (VmHWM) stays within 128 MB of a normal photo's.
+# Without the timeout, each attack has its expected outcome, within 10 s.
 # A superuser's raised limits then let the big photos decode, and a short timeout still
 # ends them with 57014.  The server must never restart.
 use strict;
@@ -88,7 +89,16 @@ for my $f (@files)
 	ok($secs < 3 || $outcome eq '57014', "$f: did not outlive statement_timeout unless cancelled by it");
 	ok($secs < 10, "$f: ended within 10 s");
 	ok($hwm >= 0 && $hwm <= $base_hwm + 128 * 1024, "$f: peak RSS within 128 MB of a normal photo's");
-	is($outcome, $expect{$f}, "$f: the expected outcome") if exists $expect{$f};
+}
+
+# The outcome each attack must have, without the 1 s timeout (on a loaded machine the
+# networks alone can outlast it, and 57014 is then the right answer above); still
+# within 10 s, which a decoder that inflates the floods does not manage.
+for my $f (sort keys %expect)
+{
+	my ($outcome, $secs) = run($f, '60s');
+	is($outcome, $expect{$f}, sprintf('%s: the expected outcome (in %.2f s)', $f, $secs));
+	ok($secs < 10, "$f: ended within 10 s without a timeout");
 }
 
 # A superuser's raised limits: the big photos decode, and the timeout still ends a

@@ -203,13 +203,18 @@ choose_scale(j_decompress_ptr cinfo, const fc_decode_ctx *ctx)
  * The most libjpeg will allocate for this image (see the file header): the
  * whole-image coefficient buffer when the file has several scans (each
  * component's blocks, padded to its sampling factors, 64 coefficients of 2
- * bytes), the row buffers and fixed tables.  Valid after jpeg_read_header.
+ * bytes), the row buffers, the saved markers and fixed tables.  Valid after
+ * jpeg_read_header.
  */
 static size_t
 libjpeg_memory(j_decompress_ptr cinfo)
 {
 	size_t		total = FC_JPEG_FIXED_BYTES +
 		(size_t) cinfo->image_width * cinfo->num_components * FC_JPEG_ROW_BYTES;
+
+	/* the APP1 markers saved for EXIF are in libjpeg's pools too */
+	for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next)
+		total += m->data_length + sizeof(*m);
 
 	if (jpeg_has_multiple_scans(cinfo))
 	{
