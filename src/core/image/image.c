@@ -227,7 +227,7 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 		opts = &defaults;
 
 	ctx.hooks = hooks;
-	ctx.allocator = (hooks != NULL && hooks->allocator != NULL) ? hooks->allocator : &fc_malloc_allocator;
+	ctx.allocator = fc_allocator_of(hooks);
 	ctx.max_pixels = opts->max_pixels > 0 ? opts->max_pixels : FC_MAX_PIXELS_DEFAULT;
 	budget.allocator = ctx.allocator;
 	budget.limit = (size_t) (opts->max_decode_memory > 0 ? opts->max_decode_memory
