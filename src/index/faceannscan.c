@@ -48,6 +48,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/relscan.h"
@@ -123,6 +124,9 @@ typedef struct FaceAnnScanOpaqueData
 	int			nextCand;		/* cand[0..nextCand) are reranked */
 	float		maxrel;			/* largest |estimate - reranked value| / scale so far */
 	float		maxabs;			/* ... and largest absolute error where scale = 0 */
+	int64		nsamples;		/* rows reranked so far */
+	double		maxSlack;		/* largest fp16 distance - lower bound so far */
+	double		absErr;			/* float rounding of an estimate (list key, bias), absolute */
 	float		passScale;		/* largest scale of any entry of the round */
 	int64		visited;		/* code entries estimated */
 
@@ -384,6 +388,13 @@ StartScan(IndexScanDesc scan)
 	so->cand = NULL;
 	so->ips = palloc(sizeof(float) * cache->codePerPage);
 	so->maxrel = so->maxabs = 0;
+	so->nsamples = 0;
+	so->maxSlack = 0;
+	/*
+	 * The list key (|q|^2 + |c|^2 - 2<q,c> in float) and the bias round off
+	 * in absolute terms, which the grid-step scale misses for tight lists.
+	 */
+	so->absErr = (double) (cache->pdim + 16) * FLT_EPSILON * 4.0 * ((double) so->qnorm * so->qnorm + 1.0);
 	so->visited = 0;
 	so->watermark = -INFINITY;
 	return true;
@@ -642,11 +653,22 @@ LowerBound(FaceAnnScanOpaque so, double d, float xn, float scale)
 	return isfinite(lb) ? lb : -INFINITY;
 }
 
-/* An estimate's lower bound from the errors seen: three times the largest, scaled. */
+/*
+ * An estimate's lower bound from the errors seen: three times the largest,
+ * scaled.  Until CAP_SAMPLES rows were reranked the largest seen is no
+ * measure of the tail, so it is at least CAP_MIN_REL: the grid error of a
+ * coordinate is up to half a step, and the query's int8 rounding adds about
+ * as much again.
+ */
+#define CAP_SAMPLES		64	/* see LowEstimate */
+#define CAP_MIN_REL		0.5
+
 static inline double
 LowEstimate(FaceAnnScanOpaque so, float est, float scale)
 {
-	return (double) est - 3.0 * ((double) so->maxrel * scale + so->maxabs);
+	double		rel = so->nsamples < CAP_SAMPLES ? Max(so->maxrel, CAP_MIN_REL) : so->maxrel;
+
+	return (double) est - 3.0 * (rel * scale + so->maxabs + so->absErr);
 }
 
 /* An estimate-unit bound converted to ORDER BY units. */
@@ -690,7 +712,13 @@ Cap(FaceAnnScanOpaque so)
 		c = Min(c, LowEstimate(so, so->cand[end].est, so->passScale));
 	else if (!so->exhausted && MayReadMore(so))
 		c = Min(c, LowEstimate(so, so->floor.est, so->passScale));
-	return ToOrderBy(so, c);
+
+	/*
+	 * A later row is compared with the watermark by its lower bound, which
+	 * is up to twice the fp16 slack below its exact distance: the cap stays
+	 * that far below, or near-ties within fp16 precision would be dropped.
+	 */
+	return ToOrderBy(so, c) - 2.0 * so->maxSlack;
 }
 
 /*
@@ -780,12 +808,15 @@ RerankBatch(IndexScanDesc scan)
 		{
 			float		err = fabsf(ev - c->est);
 
+			so->nsamples++;
 			if (c->scale > 0 && isfinite(c->scale))
 				so->maxrel = Max(so->maxrel, err / c->scale);
 			else
 				so->maxabs = Max(so->maxabs, err);
 		}
 		so->res[so->nres].lb = so->qzero ? NAN : LowerBound(so, d, xn, v->scale);
+		if (isfinite(so->res[so->nres].lb) && isfinite(d))
+			so->maxSlack = Max(so->maxSlack, d - so->res[so->nres].lb);
 		so->res[so->nres].tid = c->tid;
 		so->nres++;
 	}
