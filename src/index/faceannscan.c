@@ -29,7 +29,7 @@
  * of every row returned after it.  Within a batch the lower bounds are
  * certified (fp16 and rounding error subtracted, see LowerBound).  Rows
  * still to come have only an estimate, so a batch's values are also capped
- * at the smallest estimate not yet reranked less three times the largest
+ * at the smallest estimate not yet reranked less twice the largest
  * estimation error seen (see Cap): the executor holds rows back until the
  * index has gone past them.  That cap is statistical, and for lists of a
  * later round it is a guess, so the order is made exact by a watermark: the
@@ -62,7 +62,7 @@
 #include "type/embedding.h"
 #include "faceann.h"
 
-#define KEEP_PER_RERANK		4	/* a pass keeps this many batches' worth */
+#define KEEP_PER_RERANK		16	/* a pass keeps this many batches' worth (the cap holds some back) */
 #define KEEP_GROWTH			4	/* each further pass over a round keeps 4x more */
 #define PREFETCH_CHUNK		16	/* code entries estimated between prefetches */
 
@@ -654,7 +654,7 @@ LowerBound(FaceAnnScanOpaque so, double d, float xn, float scale)
 }
 
 /*
- * An estimate's lower bound from the errors seen: three times the largest,
+ * An estimate's lower bound from the errors seen: twice the largest,
  * scaled.  Until CAP_SAMPLES rows were reranked the largest seen is no
  * measure of the tail, so it is at least CAP_MIN_REL: the grid error of a
  * coordinate is up to half a step, and the query's int8 rounding adds about
@@ -668,7 +668,7 @@ LowEstimate(FaceAnnScanOpaque so, float est, float scale)
 {
 	double		rel = so->nsamples < CAP_SAMPLES ? Max(so->maxrel, CAP_MIN_REL) : so->maxrel;
 
-	return (double) est - 3.0 * (rel * scale + so->maxabs + so->absErr);
+	return (double) est - 2.0 * (rel * scale + so->maxabs + so->absErr);
 }
 
 /* An estimate-unit bound converted to ORDER BY units. */
@@ -690,27 +690,29 @@ ToOrderBy(FaceAnnScanOpaque so, double c)
 	}
 }
 
-#define CAP_WINDOW_BATCHES	4	/* kept candidates looked at one by one by Cap */
-
 /*
  * The cap of the current batch: a guess of the smallest exact distance of
  * the rows still to come in this round.  Each candidate not yet reranked is
- * at least its estimate less three times the largest error seen (relative to the
- * entry's error scale); the next few batches' candidates are looked at one
- * by one, the rest and the next pass's entries (estimated above the last
- * one looked at, or the floor) with the round's largest scale.
+ * at least its estimate less twice the largest error seen (relative to the
+ * entry's error scale); the next pass's entries (estimated above the
+ * floor) with the round's largest scale.
  */
 static double
 Cap(FaceAnnScanOpaque so)
 {
 	double		c = INFINITY;
-	int			end = Min(so->ncand, so->nextCand + CAP_WINDOW_BATCHES * so->rerank);
 
-	for (int i = so->nextCand; i < end; i++)
+	/*
+	 * Kept candidates come in estimate order, and none has a scale above
+	 * the round's largest: the walk stops where no later one can go lower.
+	 */
+	for (int i = so->nextCand; i < so->ncand; i++)
+	{
+		if (LowEstimate(so, so->cand[i].est, so->passScale) >= c)
+			break;
 		c = Min(c, LowEstimate(so, so->cand[i].est, so->cand[i].scale));
-	if (end < so->ncand)
-		c = Min(c, LowEstimate(so, so->cand[end].est, so->passScale));
-	else if (!so->exhausted && MayReadMore(so))
+	}
+	if (!so->exhausted && MayReadMore(so))
 		c = Min(c, LowEstimate(so, so->floor.est, so->passScale));
 
 	/*
