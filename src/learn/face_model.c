@@ -87,6 +87,43 @@ FaceLearnReportError(const char *function, const fc_error *err)
 	pg_unreachable();
 }
 
+typedef struct LabelIndex
+{
+	const char *label;
+	int			row;
+} LabelIndex;
+
+static int
+label_index_cmp(const void *a, const void *b)
+{
+	return strcmp(((const LabelIndex *) a)->label, ((const LabelIndex *) b)->label);
+}
+
+int32 *
+FaceLabelsToPeople(char **labels, int n, int *npeople, char ***names)
+{
+	LabelIndex *idx = palloc(sizeof(LabelIndex) * (n + 1));
+	int32	   *person = palloc(sizeof(int32) * (n + 1));
+	int			k = -1;
+
+	*names = palloc(sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		idx[i].label = labels[i];
+		idx[i].row = i;
+	}
+	qsort(idx, n, sizeof(LabelIndex), label_index_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		if (i == 0 || strcmp(idx[i].label, idx[i - 1].label) != 0)
+			(*names)[++k] = pstrdup(idx[i].label);
+		person[idx[i].row] = k;
+	}
+	*npeople = k + 1;
+	pfree(idx);
+	return person;
+}
+
 int64
 FaceLearnMemoryLimit(void)
 {

@@ -99,12 +99,44 @@ extern bytea *FaceParamsFinish(StringInfo buf);
 extern void *FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 						   int count, int *count_out);
 
+/* ------------------------------------------------ options (face_model_options.c) */
+
+typedef enum FaceOptionType
+{
+	FACE_OPTION_INT,
+	FACE_OPTION_FLOAT,
+	FACE_OPTION_TEXT
+} FaceOptionType;
+
+/* One option a trainer takes: its name, type and bounds; the parse fills the rest. */
+typedef struct FaceOption
+{
+	const char *name;
+	FaceOptionType type;
+	double		min;			/* bounds of a number (inclusive) */
+	double		max;
+	bool		set;			/* given in the options */
+	double		fval;			/* its value (an INT's too) */
+	char	   *sval;			/* a TEXT's value */
+} FaceOption;
+
+/*
+ * Check options (a JSON object, may be NULL) against spec[0..n): an unknown
+ * key, a value of the wrong type or out of bounds is an ERROR (22023).
+ */
+extern void FaceOptionsParse(Jsonb *options, FaceOption *spec, int n, const char *function);
+
 /* ------------------------------------------------ the core's calls */
 
 /* Allocator (palloc in CurrentMemoryContext, huge allowed) and interrupt hook for core calls. */
 extern void FaceLearnHooks(fc_hooks *hooks, fc_allocator *alloc);
 /* ERROR for a failed core call, prefixed with the SQL function's name. */
 extern void FaceLearnReportError(const char *function, const fc_error *err) pg_attribute_noreturn();
+/*
+ * People of n labels: person[i] in 0..*npeople-1, numbered in the labels'
+ * byte order (*names, palloc'd, gets the sorted distinct labels).
+ */
+extern int32 *FaceLabelsToPeople(char **labels, int n, int *npeople, char ***names);
 /* maintenance_work_mem in bytes. */
 extern int64 FaceLearnMemoryLimit(void);
 
