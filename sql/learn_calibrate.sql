@@ -16,11 +16,13 @@ CREATE TABLE strangers AS
 	SELECT 'q' || p AS person, k AS photo, pg_temp.vec(p, k) AS emb
 	FROM generate_series(1001, 1040) p, generate_series(1, 8) k;
 
+-- ids appear in messages: start this file's at a known one, whatever ran before
+SELECT setval('face_model_id_seq', 17000, false);
 SET client_min_messages = warning;	-- the training NOTICEs carry measured figures
 SELECT face_calibrate('cal', 'SELECT person, emb FROM labelled') AS cal \gset
 SELECT face_calibrate('cal_iso', 'SELECT person, emb FROM labelled', '{"method": "isotonic", "splits": 3}') AS iso \gset
 RESET client_min_messages;
-SELECT :cal >= 16384 AS cal_id_in_range, :iso > :cal AS ids_increase;
+SELECT :cal AS cal, :iso AS iso;
 SELECT name, kind, method, base_model, dims_in, dims_out, labels, options,
 	metrics->'rows' AS rows, metrics->'people' AS people,
 	metrics->'genuine_pairs' AS genuine, metrics->'impostor_pairs' AS impostor,
