@@ -420,14 +420,17 @@ fc_metric_train(const fc_metric_problem *prob, const fc_metric_param *param,
 		int64_t		m = ntrain < 256 ? ntrain : 256;
 		double		s = 0;
 		int64_t		pairs = 0;
+		float	   *y0 = arena_alloc(&ar, sizeof(float) * m * dout);
 
+		if (ar.failed)
+			return fc_fail(err, FC_ERR_NOMEM, "no memory");
 		for (int k = 0; k < dout; k++)
 			head->alpha[k] = 1.0f;
-		fc_metric_project(head, xtrain, m, yheld);
+		fc_metric_project(head, xtrain, m, y0);
 		for (int64_t i = 0; i < m; i++)
 			for (int64_t j = i + 1; j < m; j++, pairs++)
 				for (int k = 0; k < dout; k++)
-					s += fabs((double) yheld[i * dout + k] - yheld[j * dout + k]);
+					s += fabs((double) y0[i * dout + k] - y0[j * dout + k]);
 		head->beta = pairs ? (float) (s / pairs) : 0.0f;
 	}
 	memcpy(W0, head->W, sizeof(float) * dout * din);

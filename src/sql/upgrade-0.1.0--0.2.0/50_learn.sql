@@ -77,3 +77,16 @@ CREATE AGGREGATE face_vote(label text, distance float8) (
 CREATE AGGREGATE face_vote(label text, distance float8, threshold float8) (
 	SFUNC = face_vote_threshold_transfn, STYPE = internal, FINALFUNC = face_vote_finalfn
 );
+
+-- Metric heads (src/learn/face_metric.c): a projection learnt on labelled embeddings with
+-- a triplet, contrastive or binary loss; its id tags what it projects.
+CREATE FUNCTION face_train_metric(name text, training_query text, loss text DEFAULT 'triplet',
+								  options jsonb DEFAULT '{}')
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'face_train_metric' LANGUAGE C VOLATILE STRICT;
+-- IMMUTABLE: a model never changes (training again makes a new one, ids are never reused),
+-- so expression indexes and generated columns may use it.
+CREATE FUNCTION face_project(embedding face_embedding, model integer) RETURNS face_embedding
+	AS 'MODULE_PATHNAME', 'face_project' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION face_similarity(a face_embedding, b face_embedding, model integer) RETURNS float8
+	AS 'MODULE_PATHNAME', 'face_similarity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
