@@ -76,16 +76,6 @@ typedef struct FaceCalibration
 
 /* ------------------------------------------------ load */
 
-static void
-calibration_invalid(const FaceModel *m, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("face model %d (\"%s\") has invalid params", m->id, m->name),
-			 errdetail("%s", why),
-			 errhint("The row was altered outside the extension's functions: drop the model and train it again.")));
-}
-
 /* FaceModelParser for calibrations: every section, checked for meaning. */
 static void *
 calibration_parse(const FaceModel *m)
@@ -99,10 +89,10 @@ calibration_parse(const FaceModel *m)
 	c->base_model = m->base_model;
 	c->dims_in = m->dims_in;
 	if (m->dims_in < 1 || m->dims_in > FACE_EMBEDDING_MAX_DIM)
-		calibration_invalid(m, psprintf("dims_in is %d.", m->dims_in));
+		FaceParamsCorrupt(m, psprintf("dims_in is %d.", m->dims_in));
 	c->method = *method;
 	if (strcmp(m->method, c->method == CAL_METHOD_ISOTONIC ? "isotonic" : "platt") != 0)
-		calibration_invalid(m, psprintf("The params are not those of the method \"%s\".", m->method));
+		FaceParamsCorrupt(m, psprintf("The params are not those of the method \"%s\".", m->method));
 	c->platt.A = ab[0];
 	c->platt.B = ab[1];
 	if (c->method == CAL_METHOD_ISOTONIC)
@@ -110,26 +100,26 @@ calibration_parse(const FaceModel *m)
 		c->iso_x = FaceParamsGet(m, CAL_ISO_X, FACE_PARAM_FLOAT8, -1, &c->m);
 		c->iso_y = FaceParamsGet(m, CAL_ISO_Y, FACE_PARAM_FLOAT8, c->m, &ny);
 		if (c->m < 1)
-			calibration_invalid(m, "The isotonic fit has no knots.");
+			FaceParamsCorrupt(m, "The isotonic fit has no knots.");
 		for (int k = 0; k < c->m; k++)
 			if (c->iso_y[k] < 0 || c->iso_y[k] > 1 ||
 				(k > 0 && (c->iso_x[k] < c->iso_x[k - 1] || c->iso_y[k] > c->iso_y[k - 1])))
-				calibration_invalid(m, psprintf("Isotonic knot %d is out of order.", k + 1));
+				FaceParamsCorrupt(m, psprintf("Isotonic knot %d is out of order.", k + 1));
 	}
 	else if (c->method != CAL_METHOD_PLATT)
-		calibration_invalid(m, psprintf("Unknown calibration method %d.", c->method));
+		FaceParamsCorrupt(m, psprintf("Unknown calibration method %d.", c->method));
 	c->far = FaceParamsGet(m, CAL_FAR, FACE_PARAM_FLOAT8, FARS, NULL);
 	c->threshold = FaceParamsGet(m, CAL_THRESHOLD, FACE_PARAM_FLOAT8, FARS, NULL);
 	c->support = FaceParamsGet(m, CAL_SUPPORT, FACE_PARAM_FLOAT8, FARS, NULL);
 	for (int f = 0; f < FARS; f++)
 		if (c->far[f] != far_grid[f] || (c->threshold[f] < 0 && c->threshold[f] != -1))
-			calibration_invalid(m, psprintf("Threshold %d is malformed.", f + 1));
+			FaceParamsCorrupt(m, psprintf("Threshold %d is malformed.", f + 1));
 	c->roc_t = FaceParamsGet(m, CAL_ROC_T, FACE_PARAM_FLOAT8, -1, &c->nroc);
 	c->roc_far = FaceParamsGet(m, CAL_ROC_FAR, FACE_PARAM_FLOAT8, c->nroc, NULL);
 	c->roc_tar = FaceParamsGet(m, CAL_ROC_TAR, FACE_PARAM_FLOAT8, c->nroc, NULL);
 	for (int k = 0; k < c->nroc; k++)
 		if (c->roc_far[k] < 0 || c->roc_far[k] > 1 || c->roc_tar[k] < 0 || c->roc_tar[k] > 1)
-			calibration_invalid(m, psprintf("ROC point %d is outside [0, 1].", k + 1));
+			FaceParamsCorrupt(m, psprintf("ROC point %d is outside [0, 1].", k + 1));
 	return c;
 }
 

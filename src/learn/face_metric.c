@@ -59,16 +59,6 @@ typedef struct FaceHead
 
 /* ------------------------------------------------ load */
 
-static void
-head_invalid(const FaceModel *m, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("face model %d (\"%s\") has invalid params", m->id, m->name),
-			 errdetail("%s", why),
-			 errhint("The row was altered outside the extension's functions: drop the model and train it again.")));
-}
-
 static void *
 head_parse(const FaceModel *m)
 {
@@ -79,13 +69,13 @@ head_parse(const FaceModel *m)
 
 	if (din != m->dims_in || dout != m->dims_out || din < 1 || din > FACE_EMBEDDING_MAX_DIM ||
 		dout < 1 || dout > din || shape[2] != 0)
-		head_invalid(m, psprintf("The head's shape %d x %d (hidden %d) disagrees with the row's %d x %d.",
+		FaceParamsCorrupt(m, psprintf("The head's shape %d x %d (hidden %d) disagrees with the row's %d x %d.",
 								 dout, din, shape[2], m->dims_out, m->dims_in));
 	fh->id = m->id;
 	fh->base_model = m->base_model;
 	fh->binary = strcmp(m->method, "binary") == 0;
 	if (!fh->binary && strcmp(m->method, "triplet") != 0 && strcmp(m->method, "contrastive") != 0)
-		head_invalid(m, psprintf("Unknown method \"%s\".", m->method));
+		FaceParamsCorrupt(m, psprintf("Unknown method \"%s\".", m->method));
 	fh->h.din = din;
 	fh->h.dout = dout;
 	fh->h.W = FaceParamsGet(m, MET_W, FACE_PARAM_FLOAT4, dout * din, NULL);

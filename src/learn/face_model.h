@@ -99,6 +99,9 @@ extern bytea *FaceParamsFinish(StringInfo buf);
 extern void *FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 						   int count, int *count_out);
 
+/* ERROR XX001: model's params are invalid, why says how (a sentence). */
+extern void FaceParamsCorrupt(const FaceModel *model, const char *why) pg_attribute_noreturn();
+
 /* ------------------------------------------------ options (face_model_options.c) */
 
 typedef enum FaceOptionType

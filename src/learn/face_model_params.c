@@ -79,8 +79,8 @@ FaceParamsFinish(StringInfo buf)
 	return result;
 }
 
-static void
-params_corrupt(const FaceModel *model, const char *why)
+void
+FaceParamsCorrupt(const FaceModel *model, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -102,11 +102,11 @@ FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 	int			found_count = 0;
 
 	if (len < HEADER_SIZE || memcmp(p, PARAMS_MAGIC, 4) != 0)
-		params_corrupt(model, "The params do not start with the format's header.");
+		FaceParamsCorrupt(model, "The params do not start with the format's header.");
 	memcpy(&version, p + 4, 4);
 	memcpy(&nsections, p + 8, 4);
 	if (version != PARAMS_VERSION)
-		params_corrupt(model, psprintf("The params have format version %u, not %d.", version, PARAMS_VERSION));
+		FaceParamsCorrupt(model, psprintf("The params have format version %u, not %d.", version, PARAMS_VERSION));
 
 	for (uint32 s = 0; s < nsections; s++)
 	{
@@ -115,15 +115,15 @@ FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 		size_t		bytes;
 
 		if (len - off < SECTION_HEADER)
-			params_corrupt(model, psprintf("Section %u of %u is truncated.", s + 1, nsections));
+			FaceParamsCorrupt(model, psprintf("Section %u of %u is truncated.", s + 1, nsections));
 		memcpy(hdr, p + off, sizeof(hdr));
 		off += SECTION_HEADER;
 		size = type_size(hdr[1]);
 		if (size == 0)
-			params_corrupt(model, psprintf("Section %u has unknown type %u.", s + 1, hdr[1]));
+			FaceParamsCorrupt(model, psprintf("Section %u has unknown type %u.", s + 1, hdr[1]));
 		bytes = (size_t) hdr[2] * size;
 		if (hdr[2] > MaxAllocSize / 8 || bytes > len - off)
-			params_corrupt(model, psprintf("Section %u runs past the end of the params.", s + 1));
+			FaceParamsCorrupt(model, psprintf("Section %u runs past the end of the params.", s + 1));
 		for (uint32 i = 0; i < hdr[2] && hdr[1] != FACE_PARAM_INT32; i++)
 		{
 			double		v;
@@ -138,14 +138,14 @@ FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 			else
 				memcpy(&v, p + off + (size_t) i * 8, 8);
 			if (!isfinite(v))
-				params_corrupt(model, psprintf("Section %u holds a value that is not finite.", s + 1));
+				FaceParamsCorrupt(model, psprintf("Section %u holds a value that is not finite.", s + 1));
 		}
 		if (hdr[0] == (uint32) tag)
 		{
 			if (found)
-				params_corrupt(model, psprintf("Section tag %d appears twice.", tag));
+				FaceParamsCorrupt(model, psprintf("Section tag %d appears twice.", tag));
 			if (hdr[1] != (uint32) type || (count >= 0 && hdr[2] != (uint32) count))
-				params_corrupt(model, psprintf("Section %d has type %u and %u elements, not type %d and %d.",
+				FaceParamsCorrupt(model, psprintf("Section %d has type %u and %u elements, not type %d and %d.",
 											   tag, hdr[1], hdr[2], (int) type, count));
 			found = palloc(bytes + 1);
 			memcpy(found, p + off, bytes);
@@ -154,9 +154,9 @@ FaceParamsGet(const FaceModel *model, int tag, FaceParamType type,
 		off += bytes;
 	}
 	if (off != len)
-		params_corrupt(model, "The params have trailing bytes after the last section.");
+		FaceParamsCorrupt(model, "The params have trailing bytes after the last section.");
 	if (!found)
-		params_corrupt(model, psprintf("Section %d is missing.", tag));
+		FaceParamsCorrupt(model, psprintf("Section %d is missing.", tag));
 	if (count_out)
 		*count_out = found_count;
 	return found;
