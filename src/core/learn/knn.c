@@ -222,16 +222,15 @@ knn_ivf(const float *data, int n, int dim, float r2, int k, int nprobe, uint64_t
 	}
 
 done:
-	a->free(a->ctx, train);
-	a->free(a->ctx, cent);
-	a->free(a->ctx, cnorm2);
-	a->free(a->ctx, keys);
-	a->free(a->ctx, scratch);
-	a->free(a->ctx, assign);
-	a->free(a->ctx, members);
-	a->free(a->ctx, start);
-	a->free(a->ctx, probe);
-	a->free(a->ctx, probekey);
+	{
+		void	   *bufs[] = {train, cent, cnorm2, keys, scratch, assign, members, start,
+		probe, probekey};
+
+		/* some may be NULL after a failed allocation; allocators need not accept NULL */
+		for (int b = 0; b < (int) (sizeof(bufs) / sizeof(bufs[0])); b++)
+			if (bufs[b])
+				a->free(a->ctx, bufs[b]);
+	}
 	return st;
 }
 
