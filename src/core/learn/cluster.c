@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "rng.h"
 
 #define CLUSTER_POLL_EVERY	4096	/* nodes or edges between interrupt polls */
 
@@ -49,17 +50,6 @@ static int
 cl_cancelled(cl_ctx *c)
 {
 	return c->hooks && c->hooks->interrupted && c->hooks->interrupted(c->hooks->interrupt_ctx);
-}
-
-/* splitmix64: the visiting order of chinese whispers, from the seed */
-static uint64_t
-cl_next_random(uint64_t *s)
-{
-	uint64_t	z = (*s += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
 }
 
 static int
@@ -150,7 +140,7 @@ cl_whispers(cl_ctx *c, const fc_knn_graph *g, const cl_edge *e, int64_t ne,
 			   *touched = NULL;
 	float	   *w = NULL,
 			   *acc = NULL;
-	uint64_t	rng = p->seed;
+	fc_rng		rng;
 	fc_status	st = FC_OK;
 
 	if (!node)
@@ -213,6 +203,7 @@ cl_whispers(cl_ctx *c, const fc_knn_graph *g, const cl_edge *e, int64_t ne,
 		cl_free(c, fill);
 	}
 
+	fc_rng_seed(&rng, p->seed);
 	for (int v = 0; v < nnodes; v++)
 	{
 		lab[v] = v;
@@ -223,15 +214,8 @@ cl_whispers(cl_ctx *c, const fc_knn_graph *g, const cl_edge *e, int64_t ne,
 	{
 		int64_t		changes = 0;
 
-		/* a fresh seeded random order each pass (Fisher-Yates) */
-		for (int v = nnodes - 1; v > 0; v--)
-		{
-			int			r = (int) (cl_next_random(&rng) % (uint64_t) (v + 1));
-			int32_t		t = order[v];
-
-			order[v] = order[r];
-			order[r] = t;
-		}
+		/* a fresh seeded random order each pass */
+		fc_rng_shuffle_int(&rng, order, nnodes);
 		for (int o = 0; o < nnodes; o++)
 		{
 			int32_t		v = order[o];
