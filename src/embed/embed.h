@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * embed.h
- *	  What embed.c shares with the other glue of src/embed (face_chip.c):
- *	  the backend's models, one pipeline call's memory and hooks, and the
- *	  mapping of core errors to ERRORs.
+ *	  What the embed glue offers the rest of the module: its initialiser,
+ *	  which _PG_init calls (the face.* pipeline GUCs), and what embed.c
+ *	  shares with the other glue of src/embed (face_chip.c): the backend's
+ *	  models, one pipeline call's memory and hooks, and the mapping of core
+ *	  errors to ERRORs.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +15,8 @@
 #include "postgres.h"
 
 #include "core/face/pipeline.h"
+
+extern void FaceEmbedInit(void);
 
 /* One pipeline call: its memory context, the core's allocator over it, options from the GUCs. */
 typedef struct FaceCall
