@@ -493,7 +493,7 @@ fc_pipeline_chip(const uint8_t *data, size_t len, const fc_face *face, int size,
 				 const fc_pipeline_options *opts, const fc_hooks *hooks,
 				 fc_image *chip, fc_error *err)
 {
-	const fc_allocator *a = allocator_of(hooks);
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_decode_options dopt = {0};
 	fc_chip_details d;
 	fc_image	img = {0};
