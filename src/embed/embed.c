@@ -95,7 +95,7 @@ FaceMessage(const char *prefix, const fc_error *err)
  * ERROR for a failed core call.  Cancellation first gives
  * CHECK_FOR_INTERRUPTS() the chance to report it the usual way.
  */
-static void
+void
 FaceReportError(const fc_error *err)
 {
 	switch (err->status)
@@ -175,7 +175,7 @@ FaceReportError(const fc_error *err)
  * changed).  A missing file is UNDEFINED_FILE, anything else wrong with it
  * CONFIG_FILE_ERROR; both say how to fix it.
  */
-static fc_models *
+fc_models *
 FaceGetModels(void)
 {
 	static const char *const files[] = {FC_MODEL_DETECTOR, FC_MODEL_LANDMARKS, FC_MODEL_RECOGNIZER};
@@ -221,15 +221,7 @@ FaceGetModels(void)
 
 /* ------------------------------------------------------------ one call */
 
-typedef struct FaceCall
-{
-	MemoryContext cxt;			/* everything the core allocates for this call */
-	fc_allocator alloc;
-	fc_hooks	hooks;
-	fc_pipeline_options opts;
-} FaceCall;
-
-static void
+void
 FaceCallBegin(FaceCall *call)
 {
 	call->cxt = AllocSetContextCreate(CurrentMemoryContext, "face pipeline",
@@ -245,7 +237,7 @@ FaceCallBegin(FaceCall *call)
 	FaceLimitsApply(&call->opts);
 }
 
-static void
+void
 FaceCallEnd(FaceCall *call)
 {
 	MemoryContextDelete(call->cxt);
@@ -263,7 +255,7 @@ FaceLogTimings(const char *what, int n, const fc_timings *t)
  * Run the pipeline on a bytea: every face, in the call's context.  Errors
  * are reported (after the call's context is gone).
  */
-static fc_face *
+fc_face *
 FaceRunPhoto(FaceCall *call, bytea *photo, int *n)
 {
 	fc_models  *m = FaceGetModels();

@@ -174,6 +174,9 @@ RowReaderCheckColumns(RowReader *r, TupleDesc desc)
 		  (spec->want_label && spec->label_optional && desc->natts == base)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 (spec->want_label && spec->label_optional) ?
+				 errmsg("%s: the query returns %d columns, not %d or %d",
+						spec->function, desc->natts, base, full) :
 				 errmsg("%s: the query returns %d columns, not %d",
 						spec->function, desc->natts, full),
 				 errdetail("The columns are taken by position: (key, embedding%s%s).",

@@ -490,3 +490,26 @@ fc_pipeline_most_prominent(const fc_face *faces, int n)
 	}
 	return best;
 }
+
+fc_status
+fc_pipeline_chip(const uint8_t *data, size_t len, const fc_face *face, int size,
+				 const fc_pipeline_options *opts, const fc_hooks *hooks,
+				 fc_image *chip, fc_error *err)
+{
+	const fc_allocator *a = fc_allocator_of(hooks);
+	fc_decode_options dopt = {0};
+	fc_chip_details d;
+	fc_image	img = {0};
+	fc_status	st;
+
+	memset(chip, 0, sizeof(*chip));
+	/* full resolution: the landmarks are in full-resolution upright pixels */
+	dopt.max_pixels = opts->max_pixels;
+	st = fc_face_chip_details(face->landmarks, size, CHIP_PADDING, &d, err);
+	if (st == FC_OK)
+		st = fc_image_decode(data, len, &dopt, hooks, &img, NULL, err);
+	if (st == FC_OK)
+		st = fc_extract_image_chip(&img, &d, a, chip, err);
+	fc_image_free(&img, a);
+	return st;
+}
