@@ -14,6 +14,11 @@ suites=${*:-unit regress tap}
 werror=
 [ -n "${CI:-}" ] && werror="-Werror"
 make -s PG_CFLAGS_EXTRA="$werror" >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+# The tests that run the networks need the converted weights: fetch and convert them
+# once (models/Makefile), so this command works on its own after a fresh clone.
+if ! ls models/*.fwt >/dev/null 2>&1; then
+	make -s models >/dev/null || { echo "make models failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
 
 . test/lib/cluster.sh
 trap cluster_cleanup EXIT
