@@ -1,17 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * face.h
- *	  Module-level declarations: the per-subsystem initialisers that
- *	  _PG_init calls (each defines its own GUCs).
+ *	  Module level: the per-folder initialisers that _PG_init calls, each
+ *	  declared in its own folder's header (included only by face.c; no
+ *	  folder includes this file, so every arrow points down).
  *
  *-------------------------------------------------------------------------
  */
 #ifndef FACE_H
 #define FACE_H
 
-extern void FaceEmbeddingInit(void);	/* src/embedding_ops.c: distance kernels, face.distance_isa */
-extern void FaceEmbedInit(void);	/* src/embed.c: pipeline GUCs */
-extern void FaceIndexInit(void);	/* src/index: index GUCs, relopts */
-extern void FaceVerifyInit(void);	/* src/verify.c: face.verify_threshold */
+#include "type/embedding.h"		/* FaceEmbeddingInit, FaceVerifyInit */
+#include "embed/embed.h"		/* FaceEmbedInit */
+#include "index/faceann.h"		/* FaceIndexInit */
 
 #endif							/* FACE_H */

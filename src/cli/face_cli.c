@@ -117,7 +117,7 @@ print_faces(const char *file, const fc_face *faces, int n, const fc_timings *t, 
 		if (quiet)
 			continue;
 		printf("landmarks\t%s\t%d", file, i);
-		for (int k = 0; k < 2 * FC_LANDMARK_POINTS; k++)
+		for (int k = 0; k < 2 * FC_LANDMARK_COUNT; k++)
 			printf("\t%.2f", f->landmarks[k]);
 		printf("\nembedding\t%s\t%d\t[", file, i);
 		for (int k = 0; k < FC_EMBEDDING_DIMS; k++)

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * fc_common.c
- *	  Error recording and the malloc allocator of the face core.
+ *	  Error recording, the malloc allocator and the cancellation check of
+ *	  the face core.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,3 +40,18 @@ malloc_free(void *ctx, void *ptr)
 }
 
 const fc_allocator fc_malloc_allocator = {malloc_alloc, malloc_free, NULL};
+
+const fc_allocator *
+fc_allocator_of(const fc_hooks *hooks)
+{
+	return (hooks != NULL && hooks->allocator != NULL) ? hooks->allocator : &fc_malloc_allocator;
+}
+
+fc_status
+fc_poll(const fc_hooks *hooks, const char *what, fc_error *err)
+{
+	if (hooks != NULL && hooks->interrupted != NULL &&
+		hooks->interrupted(hooks->interrupt_ctx))
+		return fc_fail(err, FC_ERR_CANCELLED, "%s canceled", what);
+	return FC_OK;
+}

@@ -67,4 +67,13 @@ typedef struct fc_hooks
 	void	   *interrupt_ctx;
 } fc_hooks;
 
+/* hooks' allocator, or fc_malloc_allocator when hooks or its allocator is NULL. */
+const fc_allocator *fc_allocator_of(const fc_hooks *hooks);
+
+/*
+ * The one cancellation check: FC_ERR_CANCELLED with "<what> canceled" if
+ * hooks says stop, else FC_OK (hooks or its callback may be NULL).
+ */
+fc_status	fc_poll(const fc_hooks *hooks, const char *what, fc_error *err);
+
 #endif							/* FC_COMMON_H */

@@ -33,7 +33,7 @@
 
 #include "compat.h"
 #include "type/embedding.h"
-#include "face.h"
+#include "embed.h"
 #include "core/image/image.h"
 #include "core/face/pipeline.h"
 
@@ -340,10 +340,10 @@ face_faces(PG_FUNCTION_ARGS)
 		const fc_face *f = &faces[i];
 		Datum		values[8];
 		bool		nulls[8] = {0};
-		Datum		pts[FC_LANDMARK_POINTS];
+		Datum		pts[FC_LANDMARK_COUNT];
 		MemoryContext old = MemoryContextSwitchTo(call.cxt);
 
-		for (int k = 0; k < FC_LANDMARK_POINTS; k++)
+		for (int k = 0; k < FC_LANDMARK_COUNT; k++)
 		{
 			Point	   *p = palloc(sizeof(Point));
 
@@ -357,7 +357,7 @@ face_faces(PG_FUNCTION_ARGS)
 		values[3] = Float4GetDatum(f->w);
 		values[4] = Float4GetDatum(f->h);
 		values[5] = Float4GetDatum(f->score);
-		values[6] = PointerGetDatum(construct_array(pts, FC_LANDMARK_POINTS, POINTOID,
+		values[6] = PointerGetDatum(construct_array(pts, FC_LANDMARK_COUNT, POINTOID,
 													sizeof(Point), false, TYPALIGN_DOUBLE));
 		values[7] = PointerGetDatum(FaceMakeEmbedding(f->embedding));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

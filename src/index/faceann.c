@@ -20,7 +20,6 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
-#include "face.h"
 #include "faceann.h"
 
 int			faceann_probes = FACEANN_DEFAULT_PROBES;

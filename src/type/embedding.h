@@ -90,4 +90,8 @@ extern double FaceEmbeddingL1Distance(const FaceEmbedding *a, const FaceEmbeddin
 /* Three-way comparison used by the btree opclass: dim first, then elements; ignores model. */
 extern int	FaceEmbeddingCompare(const FaceEmbedding *a, const FaceEmbedding *b);
 
+/* _PG_init's calls into this folder: the distance kernels' GUCs, face.verify_threshold */
+extern void FaceEmbeddingInit(void);	/* embedding_ops.c */
+extern void FaceVerifyInit(void);	/* verify.c */
+
 #endif							/* FACE_EMBEDDING_H */

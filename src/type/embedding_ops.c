@@ -22,7 +22,6 @@
 
 #include "core/vec/distance.h"
 #include "embedding.h"
-#include "face.h"
 
 PG_FUNCTION_INFO_V1(face_embedding_l2_distance);
 PG_FUNCTION_INFO_V1(face_embedding_l2_squared_distance);

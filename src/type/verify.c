@@ -20,7 +20,6 @@
 #include "utils/guc.h"
 
 #include "embedding.h"
-#include "face.h"
 
 #define VERIFY_THRESHOLD_DEFAULT	0.6
 #define VERIFY_THRESHOLD_MIN		0.0

@@ -274,7 +274,7 @@ main(int argc, char **argv)
 	fc_error	err;
 	float	   *chip = malloc(150 * 150 * 3 * sizeof(float));
 	float	   *crop = malloc(112 * 112 * 3 * sizeof(float));
-	float		desc[FC_RECOGNIZER_DIMS],
+	float		desc[FC_EMBEDDING_DIMS],
 				pts[FC_LANDMARKS_OUTPUTS];
 	double	   *t = malloc(reps * sizeof(double)),
 			   *tc = malloc(reps * sizeof(double));

@@ -93,7 +93,7 @@ main(void)
 		  golden[0] == FC_LANDMARKS_OUTPUTS, "nets.txt has no 136-value landmarks record");
 
 	CHECK(fc_landmarks_forward(lm, px, pts, &err) == FC_OK, "forward: %s", err.message);
-	for (int i = 0; i < FC_LANDMARKS_COUNT; i++)
+	for (int i = 0; i < FC_LANDMARK_COUNT; i++)
 	{
 		/* distance in pixels of the 112x112 input */
 		double		dx = (pts[2 * i] - golden[1 + 2 * i]) * n,

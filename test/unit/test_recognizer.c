@@ -66,9 +66,9 @@ main(void)
 	fc_error	err;
 	fc_hooks	hooks = {&fc_malloc_allocator, count_down, NULL};
 	float	   *px = malloc(150 * 150 * 3 * sizeof(float));
-	float		d[FC_RECOGNIZER_DIMS],
-				d2[FC_RECOGNIZER_DIMS];
-	double		golden[1 + FC_RECOGNIZER_DIMS],
+	float		d[FC_EMBEDDING_DIMS],
+				d2[FC_EMBEDDING_DIMS];
+	double		golden[1 + FC_EMBEDDING_DIMS],
 				meta[8];
 	double		dot = 0,
 				na = 0,
@@ -93,11 +93,11 @@ main(void)
 
 	CHECK(sum == meta[3], "golden input sum %.0f, nets.txt says %.0f", sum, meta[3]);
 	CHECK(fc_golden_find("nets.txt", (const char *[]) {"recognition"}, 1, 0, golden,
-						 1 + FC_RECOGNIZER_DIMS) == 1 + FC_RECOGNIZER_DIMS &&
-		  golden[0] == FC_RECOGNIZER_DIMS, "nets.txt has no 128-D recognition record");
+						 1 + FC_EMBEDDING_DIMS) == 1 + FC_EMBEDDING_DIMS &&
+		  golden[0] == FC_EMBEDDING_DIMS, "nets.txt has no 128-D recognition record");
 
 	CHECK(fc_recognizer_forward(r, px, d, &err) == FC_OK, "forward: %s", err.message);
-	for (int i = 0; i < FC_RECOGNIZER_DIMS; i++)
+	for (int i = 0; i < FC_EMBEDDING_DIMS; i++)
 	{
 		double		g = golden[1 + i];
 

@@ -30,9 +30,8 @@
 
 #include "core/fc_common.h"
 #include "core/image/image.h"
+#include "face_sizes.h"
 
-#define FC_LANDMARK_COUNT	68
-#define FC_CHIP_SIZE		150		/* the recognition net's input side */
 #define FC_CHIP_PADDING		0.25	/* what dlib's face recognition example uses */
 
 /*

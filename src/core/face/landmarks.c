@@ -190,7 +190,7 @@ fc_status
 fc_landmarks_init(const fc_weights *w, const fc_hooks *hooks,
 				  fc_landmarks **out, fc_error *err)
 {
-	const fc_allocator *a = hooks && hooks->allocator ? hooks->allocator : &fc_malloc_allocator;
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_landmarks *lm;
 	fc_status	st;
 

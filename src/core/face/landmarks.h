@@ -37,10 +37,10 @@
 
 #include "core/fc_common.h"
 #include "core/nn/weights.h"
+#include "face_sizes.h"
 
 #define FC_LANDMARKS_INPUT_SIZE 112 /* input is 112 x 112 x 3 */
-#define FC_LANDMARKS_COUNT 68
-#define FC_LANDMARKS_OUTPUTS (2 * FC_LANDMARKS_COUNT)
+#define FC_LANDMARKS_OUTPUTS (2 * FC_LANDMARK_COUNT)
 
 typedef struct fc_landmarks fc_landmarks;
 

@@ -42,7 +42,7 @@ struct fc_models
 	fc_recognizer *recognizer;
 	/* Per-face network inputs, reused across calls (the models are single-user). */
 	float		lm_input[FC_LANDMARKS_INPUT_SIZE * FC_LANDMARKS_INPUT_SIZE * 3];
-	float		chip[FC_RECOGNIZER_INPUT_SIZE * FC_RECOGNIZER_INPUT_SIZE * 3];
+	float		chip[FC_CHIP_SIZE * FC_CHIP_SIZE * 3];
 };
 
 /* dlib's face chip as the recognition net was trained on it. */
@@ -55,20 +55,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static fc_status
-poll_hooks(const fc_hooks *hooks, fc_error *err)
-{
-	if (hooks && hooks->interrupted && hooks->interrupted(hooks->interrupt_ctx))
-		return fc_fail(err, FC_ERR_CANCELLED, "face pipeline cancelled");
-	return FC_OK;
-}
-
-static const fc_allocator *
-allocator_of(const fc_hooks *hooks)
-{
-	return (hooks && hooks->allocator) ? hooks->allocator : &fc_malloc_allocator;
 }
 
 void
@@ -107,7 +93,7 @@ open_weights(const char *dir, const char *name, fc_weights **out, fc_error *err)
 fc_status
 fc_models_open(const char *dir, const fc_hooks *hooks, fc_models **out, fc_error *err)
 {
-	const fc_allocator *a = allocator_of(hooks);
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_models  *m;
 	fc_status	st;
 
@@ -180,7 +166,7 @@ locate_landmarks(fc_models *m, const fc_image *img, int x, int y, int w, int h,
 	st = fc_landmarks_forward(m->landmarks, m->lm_input, pts, err);
 	if (st != FC_OK)
 		return st;
-	for (int i = 0; i < FC_LANDMARK_POINTS; i++)
+	for (int i = 0; i < FC_LANDMARK_COUNT; i++)
 	{
 		pts[2 * i] = pts[2 * i] * side - r.offset_x + x;
 		pts[2 * i + 1] = pts[2 * i + 1] * side - r.offset_y + y;
@@ -225,7 +211,7 @@ align_and_recognize(fc_models *m, const fc_image *img, const float *pts,
 	double		t0 = now_ms();
 	fc_status	st;
 
-	st = fc_face_chip_details(pts, FC_RECOGNIZER_INPUT_SIZE, CHIP_PADDING, &d, err);
+	st = fc_face_chip_details(pts, FC_CHIP_SIZE, CHIP_PADDING, &d, err);
 	if (st == FC_OK)
 		st = fc_extract_image_chip(img, &d, a, &chip, err);
 	t->align_ms += now_ms() - t0;
@@ -250,7 +236,7 @@ to_full_resolution(fc_face *f, float sx, float sy)
 	f->y *= sy;
 	f->w *= sx;
 	f->h *= sy;
-	for (int i = 0; i < FC_LANDMARK_POINTS; i++)
+	for (int i = 0; i < FC_LANDMARK_COUNT; i++)
 	{
 		f->landmarks[2 * i] = (f->landmarks[2 * i] + 0.5f) * sx - 0.5f;
 		f->landmarks[2 * i + 1] = (f->landmarks[2 * i + 1] + 0.5f) * sy - 0.5f;
@@ -301,7 +287,7 @@ decode(const uint8_t *data, size_t len, const fc_pipeline_options *o,
 		st = fc_fail(err, FC_ERR_INVALID_ARGUMENT,
 					 "image of %dx%d pixels is too small to hold a face (minimum %dx%d)",
 					 info.stored_width, info.stored_height, FC_MIN_IMAGE_SIDE, FC_MIN_IMAGE_SIDE);
-		fc_image_free(img, allocator_of(hooks));
+		fc_image_free(img, fc_allocator_of(hooks));
 		return st;
 	}
 	full_w = info.orientation >= 5 ? info.stored_height : info.stored_width;
@@ -342,7 +328,7 @@ fc_pipeline_faces(fc_models *m, const uint8_t *data, size_t len,
 				  fc_face **faces_out, int *n_out, fc_timings *timings,
 				  fc_error *err)
 {
-	const fc_allocator *a = allocator_of(hooks);
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_pipeline_options defaults;
 	fc_timings	tl = {0};
 	fc_timings *t = timings ? timings : &tl;
@@ -389,7 +375,7 @@ fc_pipeline_faces(fc_models *m, const uint8_t *data, size_t len,
 					cw = (int) floorf(fminf(dets[i].x + dets[i].w - x0, img.width - x0)),
 					ch = (int) floorf(fminf(dets[i].y + dets[i].h - y0, img.height - y0));
 
-		if ((st = poll_hooks(hooks, err)) != FC_OK)
+		if ((st = fc_poll(hooks, "face pipeline", err)) != FC_OK)
 			goto fail;
 		if (cx + cw > img.width)
 			cw = img.width - cx;
@@ -436,7 +422,7 @@ fc_pipeline_crop(fc_models *m, const uint8_t *data, size_t len,
 				 const fc_pipeline_options *opts, const fc_hooks *hooks,
 				 fc_face *face, fc_timings *timings, fc_error *err)
 {
-	const fc_allocator *a = allocator_of(hooks);
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_pipeline_options defaults;
 	fc_timings	tl = {0};
 	fc_timings *t = timings ? timings : &tl;
@@ -450,7 +436,7 @@ fc_pipeline_crop(fc_models *m, const uint8_t *data, size_t len,
 	memset(face, 0, sizeof(*face));
 	if ((st = start_photo(data, len, &opts, &defaults, hooks, &img, &sx, &sy, t, err)) != FC_OK)
 		return st;
-	if ((st = poll_hooks(hooks, err)) != FC_OK)
+	if ((st = fc_poll(hooks, "face pipeline", err)) != FC_OK)
 		goto done;
 
 	face->w = (float) img.width;
@@ -469,7 +455,7 @@ fc_pipeline_crop(fc_models *m, const uint8_t *data, size_t len,
 		fc_image	chip = {0};
 
 		t0 = now_ms();
-		st = fc_crop_chip(&img, NULL, 0.0, FC_RECOGNIZER_INPUT_SIZE, a, &chip, err);
+		st = fc_crop_chip(&img, NULL, 0.0, FC_CHIP_SIZE, a, &chip, err);
 		t->align_ms = now_ms() - t0;
 		if (st == FC_OK)
 			st = recognize_chip(m, &chip, face->embedding, t, err);

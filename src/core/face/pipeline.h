@@ -32,9 +32,8 @@
 #include <stdint.h>
 
 #include "core/fc_common.h"
+#include "face_sizes.h"
 
-#define FC_EMBEDDING_DIMS	128
-#define FC_LANDMARK_POINTS	68
 
 /* File names of the converted networks inside the model directory. */
 #define FC_MODEL_DETECTOR		"ssd_mobilenetv1.fwt"
@@ -58,7 +57,7 @@ typedef struct fc_face
 	float		w;				/* width */
 	float		h;				/* height */
 	float		score;			/* detector confidence 0..1 (1 for a crop) */
-	float		landmarks[2 * FC_LANDMARK_POINTS];	/* x0 y0 x1 y1 ... pixels */
+	float		landmarks[2 * FC_LANDMARK_COUNT];	/* x0 y0 x1 y1 ... pixels */
 	float		embedding[FC_EMBEDDING_DIMS];	/* descriptor, not normalised */
 } fc_face;
 

@@ -118,8 +118,8 @@ static fc_status
 rn_build(fc_recognizer *r, const fc_weights *w, fc_error *err)
 {
 	fc_net_plan *plan = &r->plan;
-	int			h = FC_RECOGNIZER_INPUT_SIZE,
-				wd = FC_RECOGNIZER_INPUT_SIZE;
+	int			h = FC_CHIP_SIZE,
+				wd = FC_CHIP_SIZE;
 	char		prefix[96];
 
 	memset(plan, 0, sizeof(*plan));
@@ -177,10 +177,10 @@ rn_build(fc_recognizer *r, const fc_weights *w, fc_error *err)
 		fc_plan_tensor(plan, h, wd, def->cout);
 	}
 
-	r->fc = fc_net_get(w, "fc", RN_FEATURES, FC_RECOGNIZER_DIMS, err);
+	r->fc = fc_net_get(w, "fc", RN_FEATURES, FC_EMBEDDING_DIMS, err);
 	if (r->fc == NULL)
 		return FC_ERR_MODEL;
-	plan->flops += 2.0 * RN_FEATURES * FC_RECOGNIZER_DIMS;
+	plan->flops += 2.0 * RN_FEATURES * FC_EMBEDDING_DIMS;
 	return FC_OK;
 }
 
@@ -190,8 +190,8 @@ rn_carve(void *net, fc_arena *arena)
 {
 	fc_recognizer *r = net;
 
-	r->input = fc_arena_take(arena, fc_tensor_size(FC_RECOGNIZER_INPUT_SIZE,
-												   FC_RECOGNIZER_INPUT_SIZE, 3));
+	r->input = fc_arena_take(arena, fc_tensor_size(FC_CHIP_SIZE,
+												   FC_CHIP_SIZE, 3));
 	for (int i = 0; i < 4; i++)
 		r->act[i] = fc_arena_take(arena, r->plan.max_act);
 	r->scratch = fc_arena_take(arena, r->plan.max_scratch);
@@ -202,7 +202,7 @@ fc_status
 fc_recognizer_init(const fc_weights *w, const fc_hooks *hooks,
 				   fc_recognizer **out, fc_error *err)
 {
-	const fc_allocator *a = hooks && hooks->allocator ? hooks->allocator : &fc_malloc_allocator;
+	const fc_allocator *a = fc_allocator_of(hooks);
 	fc_recognizer *r;
 	fc_status	st;
 
@@ -249,7 +249,7 @@ fc_recognizer_flops(const fc_recognizer *r)
 static void
 rn_normalize(const float *rgb, float *out)
 {
-	const size_t npix = (size_t) FC_RECOGNIZER_INPUT_SIZE * FC_RECOGNIZER_INPUT_SIZE;
+	const size_t npix = (size_t) FC_CHIP_SIZE * FC_CHIP_SIZE;
 
 	for (size_t p = 0; p < npix; p++)
 		for (int k = 0; k < 3; k++)
@@ -260,7 +260,7 @@ fc_status
 fc_recognizer_forward(fc_recognizer *r, const float *rgb, float *descriptor,
 					  fc_error *err)
 {
-	fc_tensor	in = {r->input, FC_RECOGNIZER_INPUT_SIZE, FC_RECOGNIZER_INPUT_SIZE, 3};
+	fc_tensor	in = {r->input, FC_CHIP_SIZE, FC_CHIP_SIZE, 3};
 	fc_tensor	x = {.data = r->act[0]},
 				t1 = {.data = r->act[1]},
 				t2 = {.data = r->act[2]},
@@ -294,7 +294,7 @@ fc_recognizer_forward(fc_recognizer *r, const float *rgb, float *descriptor,
 	}
 
 	fc_global_avgpool(&x, r->features);
-	fc_dense_forward(r->features, RN_FEATURES, r->fc, NULL, FC_RECOGNIZER_DIMS,
+	fc_dense_forward(r->features, RN_FEATURES, r->fc, NULL, FC_EMBEDDING_DIMS,
 					 descriptor);
 	return FC_OK;
 }

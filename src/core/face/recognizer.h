@@ -19,9 +19,8 @@
 
 #include "core/fc_common.h"
 #include "core/nn/weights.h"
+#include "face_sizes.h"
 
-#define FC_RECOGNIZER_INPUT_SIZE 150	/* input is 150 x 150 x 3 */
-#define FC_RECOGNIZER_DIMS 128
 
 typedef struct fc_recognizer fc_recognizer;
 
@@ -43,7 +42,7 @@ void		fc_recognizer_free(fc_recognizer *r);
 /*
  * Descriptor of one face chip.  rgb is 150*150*3 floats, NHWC, R G B in
  * 0..255 (face-api's tensor before its normalisation; the mean subtraction
- * and scaling happen here).  Writes FC_RECOGNIZER_DIMS floats to
+ * and scaling happen here).  Writes FC_EMBEDDING_DIMS floats to
  * descriptor.  Never allocates.  FC_ERR_CANCELLED if interrupted.
  */
 fc_status	fc_recognizer_forward(fc_recognizer *r, const float *rgb,

@@ -244,7 +244,7 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 		opts = &defaults;
 
 	ctx.hooks = hooks;
-	ctx.allocator = (hooks != NULL && hooks->allocator != NULL) ? hooks->allocator : &fc_malloc_allocator;
+	ctx.allocator = fc_allocator_of(hooks);
 	ctx.max_pixels = opts->max_pixels > 0 ? opts->max_pixels : FC_MAX_PIXELS_DEFAULT;
 	ctx.min_long_side = opts->min_long_side > 0 ? opts->min_long_side : 0;
 	ctx.min_short_side = opts->min_short_side > 0 ? opts->min_short_side : 0;

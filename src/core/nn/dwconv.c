@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "activation.h"
 #include "layers.h"
 
 #define DW_BLOCK 16
@@ -37,33 +38,6 @@ fc_dwconv2d_out_shape(const fc_dwconv2d *conv, int in_h, int in_w,
 {
 	*out_h = fc_out_dim(in_h, conv->kh, conv->stride, conv->padding, NULL);
 	*out_w = fc_out_dim(in_w, conv->kw, conv->stride, conv->padding, NULL);
-}
-
-/* v = act(v) on n lanes. */
-FC_CLONE_INLINE void
-activate_lanes(float *restrict v, int n, fc_activation act, float slope)
-{
-	switch (act)
-	{
-		case FC_ACT_NONE:
-			break;
-		case FC_ACT_RELU:
-			for (int k = 0; k < n; k++)
-				v[k] = v[k] > 0.0f ? v[k] : 0.0f;
-			break;
-		case FC_ACT_RELU6:
-			for (int k = 0; k < n; k++)
-			{
-				float		x = v[k] > 0.0f ? v[k] : 0.0f;
-
-				v[k] = x < 6.0f ? x : 6.0f;
-			}
-			break;
-		case FC_ACT_LEAKY:
-			for (int k = 0; k < n; k++)
-				v[k] = v[k] > 0.0f ? v[k] : slope * v[k];
-			break;
-	}
 }
 
 /*
@@ -133,6 +107,10 @@ dw3x3_row(const fc_dwconv2d *conv, const fc_tensor *in, float *out,
 				acc += *(const dw_vec_u *) (taps[t] + c0) *
 					*(const dw_vec_u *) (conv->filters + (size_t) t * c + c0);
 			}
+			/*
+			 * activation.h's rule on the register (storing first and
+			 * activating in memory measured 1.5-2x slower in nn_bench)
+			 */
 			switch (conv->act)
 			{
 				case FC_ACT_NONE:
@@ -190,7 +168,7 @@ dw_general_row(const fc_dwconv2d *conv, const fc_tensor *in, float *out,
 					acc[k] += src[k] * f[k];
 			}
 		}
-		activate_lanes(acc, n, conv->act, conv->slope);
+		fc_activate_inline(acc, n, conv->act, conv->slope);
 	}
 }
 

@@ -15,6 +15,7 @@
 
 #include <cblas.h>
 
+#include "activation.h"
 #include "layers.h"
 
 int
@@ -45,27 +46,7 @@ fc_out_dim(int in, int k, int stride, fc_padding padding, int *pad_before)
 FC_MULTIVERSION void
 fc_activate(float *x, size_t n, fc_activation act, float slope)
 {
-	switch (act)
-	{
-		case FC_ACT_NONE:
-			break;
-		case FC_ACT_RELU:
-			for (size_t i = 0; i < n; i++)
-				x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-			break;
-		case FC_ACT_RELU6:
-			for (size_t i = 0; i < n; i++)
-			{
-				float		v = x[i] > 0.0f ? x[i] : 0.0f;
-
-				x[i] = v < 6.0f ? v : 6.0f;
-			}
-			break;
-		case FC_ACT_LEAKY:
-			for (size_t i = 0; i < n; i++)
-				x[i] = x[i] > 0.0f ? x[i] : slope * x[i];
-			break;
-	}
+	fc_activate_inline(x, n, act, slope);
 }
 
 FC_MULTIVERSION void
@@ -74,46 +55,17 @@ fc_bias_activate(float *x, size_t npix, int c, const float *bias,
 {
 	if (bias == NULL)
 	{
-		fc_activate(x, npix * c, act, slope);
+		fc_activate_inline(x, npix * c, act, slope);
 		return;
 	}
-	/* one loop per activation so that each one vectorises */
+	/* per pixel: add the bias, then activate the row while it is in L1 */
 	for (size_t p = 0; p < npix; p++)
 	{
 		float	   *restrict row = x + p * c;
 
-		switch (act)
-		{
-			case FC_ACT_NONE:
-				for (int k = 0; k < c; k++)
-					row[k] += bias[k];
-				break;
-			case FC_ACT_RELU:
-				for (int k = 0; k < c; k++)
-				{
-					float		v = row[k] + bias[k];
-
-					row[k] = v > 0.0f ? v : 0.0f;
-				}
-				break;
-			case FC_ACT_RELU6:
-				for (int k = 0; k < c; k++)
-				{
-					float		v = row[k] + bias[k];
-
-					v = v > 0.0f ? v : 0.0f;
-					row[k] = v < 6.0f ? v : 6.0f;
-				}
-				break;
-			case FC_ACT_LEAKY:
-				for (int k = 0; k < c; k++)
-				{
-					float		v = row[k] + bias[k];
-
-					row[k] = v > 0.0f ? v : slope * v;
-				}
-				break;
-		}
+		for (int k = 0; k < c; k++)
+			row[k] += bias[k];
+		fc_activate_inline(row, c, act, slope);
 	}
 }
 

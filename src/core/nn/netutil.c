@@ -146,8 +146,5 @@ fc_net_get(const fc_weights *w, const char *name, int dim0, int dim1, fc_error *
 fc_status
 fc_net_poll(const fc_hooks *hooks, fc_error *err)
 {
-	if (hooks != NULL && hooks->interrupted != NULL &&
-		hooks->interrupted(hooks->interrupt_ctx))
-		return fc_fail(err, FC_ERR_CANCELLED, "canceled between network layers");
-	return FC_OK;
+	return fc_poll(hooks, "network run", err);
 }

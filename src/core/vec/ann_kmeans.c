@@ -110,7 +110,7 @@ fc_ann_kmeans(const float *data, int64_t n, int dim, int k, int iters,
 			  int spherical, uint64_t seed, float *centroids,
 			  const fc_hooks *hooks, fc_error *err)
 {
-	const fc_allocator *a = hooks && hooks->allocator ? hooks->allocator : &fc_malloc_allocator;
+	const fc_allocator *a = fc_allocator_of(hooks);
 	uint64_t	rng = seed;
 	int64_t    *perm = NULL;
 	float	   *scratch = NULL,
@@ -156,11 +156,8 @@ fc_ann_kmeans(const float *data, int64_t n, int dim, int k, int iters,
 		{
 			int64_t		m = n - i < ASSIGN_BLOCK ? n - i : ASSIGN_BLOCK;
 
-			if (hooks && hooks->interrupted && hooks->interrupted(hooks->interrupt_ctx))
-			{
-				st = fc_fail(err, FC_ERR_CANCELLED, "k-means cancelled");
+			if ((st = fc_poll(hooks, "k-means", err)) != FC_OK)
 				goto done;
-			}
 			fc_ann_assign(data + i * dim, m, dim, centroids, cnorm2, k, scratch, assign + i);
 		}
 
