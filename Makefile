@@ -112,7 +112,7 @@ test:
 test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) $(HEADERS) $(wildcard test/unit/*.h)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
-# The hostile photo generator of test/tap/006_hostile_photos.pl and test/soak (zlib, libjpeg).
+# The hostile photo generator of test/tap/009_hostile_photos.pl and test/soak (zlib, libjpeg).
 test/hostile/gen_hostile: test/hostile/gen_hostile.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< $(shell pkg-config --libs libjpeg 2>/dev/null || echo -ljpeg) -lz
 

@@ -60,7 +60,7 @@ for suite in $suites; do
 		[ -f regression.diffs ] && cat regression.diffs ;;
 	tap)
 		# Cluster-level tests (crash recovery, replication, concurrency); each starts its own nodes.
-		# 006_hostile_photos.pl finds the corpus generator on the PATH (the private bin dir).
+		# 009_hostile_photos.pl finds the corpus generator on the PATH (the private bin dir).
 		make -s test/hostile/gen_hostile >/dev/null && cp test/hostile/gen_hostile "$FACE_BINDIR/"
 		for t in test/tap/*.pl; do
 			[ -e "$t" ] || continue

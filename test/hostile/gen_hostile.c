@@ -2,7 +2,7 @@
  *
  * gen_hostile.c
  *	  Write a corpus of hostile photos (the attacks an upload endpoint sees)
- *	  into a directory, for test/tap/006_hostile_photos.pl and the soak test.
+ *	  into a directory, for test/tap/009_hostile_photos.pl and the soak test.
  *
  *	  gen_hostile OUTDIR [PHOTO]
  *

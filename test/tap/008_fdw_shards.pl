@@ -1,4 +1,4 @@
-# 006_fdw_shards.pl: one face table over three PostgreSQL nodes with postgres_fdw
+# 008_fdw_shards.pl: one face table over three PostgreSQL nodes with postgres_fdw
 # (README, "Scale out with postgres_fdw").
 #
 # Three shard clusters and a coordinator on loopback (Unix sockets).  The coordinator

@@ -1,4 +1,4 @@
-# 006_hostile_photos.pl: photos from untrusted users end in bounded time and memory.
+# 009_hostile_photos.pl: photos from untrusted users end in bounded time and memory.
 #
 # test/hostile/gen_hostile writes the corpus into a temporary directory at test time
 # (PNG zTXt/iTXt/iCCP/unknown-chunk floods, an IDAT inflating far past its header, a

@@ -1,4 +1,4 @@
-# 006_learn_dump.pl: the trained models (face_model, its id sequence) survive pg_dump and
+# 010_learn_dump.pl: the trained models (face_model, its id sequence) survive pg_dump and
 # pg_restore: the same rows byte for byte, the sequence continues past them (ids are never
 # handed out twice), and the restored models predict exactly as before, including a
 # generated column and a faceann index over face_project().
