@@ -48,7 +48,7 @@ CLI_OBJS    = $(CLI_SRCS:.c=.o)
 CORE_CFLAGS = -O3 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(srcdir)/src
 CORE_LIBS   = -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas $(shell pkg-config --libs libpng libjpeg 2>/dev/null || echo -lpng16 -ljpeg) -lm
 
-EXTRA_CLEAN = face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) $(basename $(wildcard test/bench/bench_*.c)) test/bench/nn_bench
+EXTRA_CLEAN = test/hostile/gen_hostile face-cli $(CLI_OBJS) $(basename $(wildcard test/unit/test_*.c)) $(basename $(wildcard test/bench/bench_*.c)) test/bench/nn_bench
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
@@ -111,6 +111,10 @@ test:
 # C unit tests of the core (test/run.sh builds and runs each one).
 test/unit/test_%: test/unit/test_%.c $(CORE_SRCS) $(HEADERS) $(wildcard test/unit/*.h)
 	$(CC) $(CORE_CFLAGS) -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+# The hostile photo generator of test/tap/009_hostile_photos.pl and test/soak (zlib, libjpeg).
+test/hostile/gen_hostile: test/hostile/gen_hostile.c
+	$(CC) -O2 -g -Wall -Wextra -o $@ $< $(shell pkg-config --libs libjpeg 2>/dev/null || echo -ljpeg) -lz
 
 # The weights writer belongs to the converter (models/), not to face.so; its test links it.
 test/unit/test_weights: test/unit/test_weights.c models/weights_write.c models/weights_write.h $(CORE_SRCS) $(HEADERS)

@@ -56,16 +56,19 @@ FROM fa ORDER BY emb <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 5;
 SET face.ann_probes = 1;
 SET face.ann_rerank = 10;
 SELECT count(*) FROM (SELECT id FROM fa ORDER BY emb <-> '[0,0,0,0,0,0,0,1]' LIMIT 50) s;
--- and a whole-table ordered scan returns every indexed row once
+-- and a whole-table ordered scan returns every indexed row once (relaxed_order:
+-- strict_order drops rows later rounds find nearer than rows returned)
+SET face.ann_iterative_scan = relaxed_order;
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM fa ORDER BY emb <-> '[0,0,0,0,0,0,0,1]' LIMIT 5000) s;
 SELECT count(*) FROM (SELECT id FROM fa ORDER BY emb <=> '[0,0,0,0,0,0,0,1]' LIMIT 5000) s;
+RESET face.ann_iterative_scan;
 
 -- zero vector: found by L2 and IP, at distance 0 from the zero query
 SET face.ann_probes = 10;
 SELECT id, emb <-> '[0,0,0,0,0,0,0,0]' AS d FROM fa ORDER BY emb <-> '[0,0,0,0,0,0,0,0]' LIMIT 1;
 -- a zero query under cosine: every distance is NaN; no crash, rows still come back
 SELECT count(*) FROM (SELECT id FROM fa ORDER BY emb <=> '[0,0,0,0,0,0,0,0]' LIMIT 7) s;
--- a NULL query returns nothing (as the operator would be NULL for every row)
+-- a NULL query: every distance is NULL, any 3 rows are the answer (as by seq scan)
 SELECT count(*) FROM (SELECT id FROM fa ORDER BY emb <-> NULL::face_embedding LIMIT 3) s;
 -- wrong dimension
 SELECT id FROM fa ORDER BY emb <-> '[1,2,3]' LIMIT 1;

@@ -1,8 +1,8 @@
 -- faceann: rows come out in exact distance order, also past the first rerank
 -- batch (a LIMIT larger than face.ann_rerank, or a filter that rejects most
--- rows), for every operator class, as long as the face.ann_probes lists hold
--- enough rows; beyond them (the next round of lists) the order is approximate
--- but no row is lost.
+-- rows), for every operator class; beyond the face.ann_probes lists (the
+-- next round of lists) strict_order drops rows rather than return them out
+-- of order, relaxed_order returns them, approximately ordered.
 
 SELECT setseed(0.42);
 CREATE TABLE fo (id int, grp int, emb face_embedding(32));
@@ -34,9 +34,14 @@ SELECT (fo_inversions(q, 1000)).* FROM fo_q;
 SET face.ann_rerank = 10;
 SET face.ann_probes = 10;
 SELECT (fo_inversions(q, 300, 'grp = 3')).* FROM fo_q;
--- 40 matching rows in all: 3 lists at a time, the full LIMIT still comes back
+-- 40 matching rows in all, 3 lists at a time: strict_order (the default)
+-- never returns a row out of order (it drops those a later round finds nearer
+-- than rows already returned); relaxed_order returns the full LIMIT
 SET face.ann_probes = 3;
+SELECT inversions, n <= 30 AS within_limit FROM (SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q) s;
+SET face.ann_iterative_scan = relaxed_order;
 SELECT n FROM (SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q) s;
+RESET face.ann_iterative_scan;
 SET face.ann_probes = 40;
 SELECT (fo_inversions(q, 30, 'id % 500 = 1')).* FROM fo_q;
 RESET face.ann_rerank;

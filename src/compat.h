@@ -2,7 +2,10 @@
  *
  * compat.h
  *	  Every PG_VERSION_NUM shim of the extension, in one place.
- *	  Tested on PostgreSQL 15; written to build on 13-17.
+ *	  Tested on PostgreSQL 15 (the only server installable here: Debian 12's
+ *	  archive has no postgresql-server-dev-16 or -17); the 16+ branches below
+ *	  follow those versions' headers (rd_locator replacing rd_node in 16) but
+ *	  were not compiled.  Written to build on 13-17.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,6 +48,16 @@ InitMaterializedSRF(FunctionCallInfo fcinfo, int flags)
 	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
 	MemoryContextSwitchTo(old);
 }
+#endif
+
+/*
+ * The physical identity of a relation, as ReadRecentBuffer takes it:
+ * RelFileNode rd_node up to 15, RelFileLocator rd_locator from 16.
+ */
+#if PG_VERSION_NUM >= 160000
+#define FACE_REL_LOCATOR(rel) ((rel)->rd_locator)
+#else
+#define FACE_REL_LOCATOR(rel) ((rel)->rd_node)
 #endif
 
 #endif							/* FACE_COMPAT_H */

@@ -59,4 +59,18 @@ SELECT photo || '#' || face AS face,
 	   round((embedding <-> q)::numeric, 3) AS distance, face_verify(embedding, q) AS same_person
 FROM faces, (SELECT embedding AS q FROM faces WHERE photo = 1 AND face = 3) query
 ORDER BY embedding <-> (SELECT embedding FROM faces WHERE photo = 1 AND face = 3) LIMIT 5;
+RESET enable_seqscan;
+
+\echo '-- discover people: cluster every face of the sample photos (threshold: 0.6, the model default)'
+SELECT cluster, count(*) AS faces, string_agg(key, ' ' ORDER BY key) AS members
+FROM face_cluster('SELECT photo || ''#'' || face, embedding FROM faces')
+GROUP BY cluster ORDER BY cluster NULLS LAST;
+
+\echo '-- name two faces and cluster again: the names are kept and handed to their clusters'
+ALTER TABLE faces ADD COLUMN person text;
+UPDATE faces SET person = 'first' WHERE photo = 2 AND face = 3;
+UPDATE faces SET person = 'second' WHERE photo = 1 AND face = 2;
+SELECT cluster, label, count(*) AS faces, string_agg(key, ' ' ORDER BY key) AS members
+FROM face_cluster('SELECT photo || ''#'' || face, embedding, person FROM faces')
+GROUP BY cluster, label ORDER BY cluster NULLS LAST;
 SQL

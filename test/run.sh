@@ -60,6 +60,8 @@ for suite in $suites; do
 		[ -f regression.diffs ] && cat regression.diffs ;;
 	tap)
 		# Cluster-level tests (crash recovery, replication, concurrency); each starts its own nodes.
+		# 009_hostile_photos.pl finds the corpus generator on the PATH (the private bin dir).
+		make -s test/hostile/gen_hostile >/dev/null && cp test/hostile/gen_hostile "$FACE_BINDIR/"
 		for t in test/tap/*.pl; do
 			[ -e "$t" ] || continue
 			# The tests run as the server's user, who may not be able to read this

@@ -31,6 +31,8 @@ typedef enum fc_status
 	FC_ERR_UNSUPPORTED_FORMAT,	/* a known image format we do not decode (WebP, GIF, ...) */
 	FC_ERR_CORRUPT_IMAGE,		/* JPEG/PNG data is truncated or corrupt */
 	FC_ERR_IMAGE_TOO_LARGE,		/* dimensions exceed the configured limit */
+	FC_ERR_DECODE_MEMORY,		/* decoding needs more memory than the configured limit */
+	FC_ERR_DECODE_LIMIT,		/* the file exceeds a fixed decoder cap (scans, chunks) */
 	FC_ERR_MODEL,				/* weights file missing, corrupt or of the wrong shape */
 	FC_ERR_NOMEM,				/* allocator returned NULL */
 	FC_ERR_CANCELLED,			/* fc_hooks.interrupted() said stop */

@@ -36,12 +36,12 @@
 #include "embed.h"
 #include "core/image/image.h"
 #include "core/face/pipeline.h"
+#include "photo_limits.h"
 #include "precision.h"
 
 /* GUCs */
 static char *face_model_dir = NULL;
 static double face_min_confidence = 0.5;
-static int	face_max_pixels = FC_MAX_PIXELS_DEFAULT;
 
 /* The backend's models, and the directory they came from. */
 static fc_models *face_models = NULL;
@@ -66,10 +66,16 @@ face_pfree(void *ctx, void *ptr)
 	pfree(ptr);
 }
 
+/*
+ * Nonzero when CHECK_FOR_INTERRUPTS() would act: a pending cancel or
+ * termination that is not held off.  While interrupts are held (a caller in
+ * HOLD_INTERRUPTS), stopping the core would only turn into our own
+ * "interrupted" ERROR, which the holdoff exists to prevent.
+ */
 static int
 face_interrupted(void *ctx)
 {
-	return QueryCancelPending || ProcDiePending;
+	return (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
 }
 
 /* ------------------------------------------------------------ errors */
@@ -90,7 +96,7 @@ FaceMessage(const char *prefix, const fc_error *err)
  * ERROR for a failed core call.  Cancellation first gives
  * CHECK_FOR_INTERRUPTS() the chance to report it the usual way.
  */
-static void
+void
 FaceReportError(const fc_error *err)
 {
 	switch (err->status)
@@ -123,8 +129,21 @@ FaceReportError(const fc_error *err)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s", FaceMessage("image too large", err)),
-					 errhint("Raise face.max_pixels (now %d) or downscale the photo.",
-							 face_max_pixels)));
+					 errhint("A superuser can raise face.max_pixels (now %s), or downscale the photo.",
+							 FaceLimitShow("face.max_pixels"))));
+			break;
+		case FC_ERR_DECODE_MEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s", FaceMessage("image too large to decode", err)),
+					 errhint("A superuser can raise face.max_decode_memory (now %s), or re-encode the photo smaller or as baseline JPEG.",
+							 FaceLimitShow("face.max_decode_memory"))));
+			break;
+		case FC_ERR_DECODE_LIMIT:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s", FaceMessage("could not decode image", err)),
+					 errdetail("The limit is fixed; cameras and common encoders stay far below it.")));
 			break;
 		case FC_ERR_INVALID_ARGUMENT:
 			ereport(ERROR,
@@ -157,12 +176,13 @@ FaceReportError(const fc_error *err)
  * changed).  A missing file is UNDEFINED_FILE, anything else wrong with it
  * CONFIG_FILE_ERROR; both say how to fix it.
  */
-static fc_models *
+fc_models *
 FaceGetModels(void)
 {
 	static const char *const files[] = {FC_MODEL_DETECTOR, FC_MODEL_LANDMARKS, FC_MODEL_RECOGNIZER};
 	static const fc_hooks hooks = {&fc_malloc_allocator, face_interrupted, NULL};
 	const char *dir = face_model_dir;
+	char	   *dir_copy;
 	fc_error	err = {0};
 	fc_models  *m;
 
@@ -173,6 +193,7 @@ FaceGetModels(void)
 		fc_models_close(face_models);
 		face_models = NULL;
 		pfree(face_models_dir);
+		face_models_dir = NULL;
 	}
 	for (int i = 0; i < lengthof(files); i++)
 	{
@@ -186,24 +207,22 @@ FaceGetModels(void)
 					 errmsg("face model \"%s\" not found", path),
 					 errhint("Run \"make models && make install\" in the face source tree, or point face.model_dir at the converted models.")));
 	}
+	/* copy the name first: an ERROR after opening would leak the models and
+	 * leave them published under a stale name */
+	dir_copy = MemoryContextStrdup(TopMemoryContext, dir);
 	if (fc_models_open(dir, &hooks, &m, &err) != FC_OK)
+	{
+		pfree(dir_copy);
 		FaceReportError(&err);
+	}
+	face_models_dir = dir_copy;
 	face_models = m;
-	face_models_dir = MemoryContextStrdup(TopMemoryContext, dir);
 	return m;
 }
 
 /* ------------------------------------------------------------ one call */
 
-typedef struct FaceCall
-{
-	MemoryContext cxt;			/* everything the core allocates for this call */
-	fc_allocator alloc;
-	fc_hooks	hooks;
-	fc_pipeline_options opts;
-} FaceCall;
-
-static void
+void
 FaceCallBegin(FaceCall *call)
 {
 	call->cxt = AllocSetContextCreate(CurrentMemoryContext, "face pipeline",
@@ -216,10 +235,10 @@ FaceCallBegin(FaceCall *call)
 	call->hooks.interrupt_ctx = NULL;
 	fc_pipeline_defaults(&call->opts);
 	call->opts.min_confidence = (float) face_min_confidence;
-	call->opts.max_pixels = face_max_pixels;
+	FaceLimitsApply(&call->opts);
 }
 
-static void
+void
 FaceCallEnd(FaceCall *call)
 {
 	MemoryContextDelete(call->cxt);
@@ -237,7 +256,7 @@ FaceLogTimings(const char *what, int n, const fc_timings *t)
  * Run the pipeline on a bytea: every face, in the call's context.  Errors
  * are reported (after the call's context is gone).
  */
-static fc_face *
+fc_face *
 FaceRunPhoto(FaceCall *call, bytea *photo, int *n)
 {
 	fc_models  *m = FaceGetModels();
@@ -404,12 +423,6 @@ FaceEmbedInit(void)
 							 0.5, 0.01, 0.99,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
-	DefineCustomIntVariable("face.max_pixels",
-							"Largest image (width times height, from its header) embed() decodes.",
-							"Larger images are refused before any pixel memory is allocated.",
-							&face_max_pixels,
-							FC_MAX_PIXELS_DEFAULT, FC_MAX_PIXELS_MIN, FC_MAX_PIXELS_MAX,
-							PGC_USERSET, 0,
-							NULL, NULL, NULL);
+	FaceLimitsDefine();
 	FaceDefinePrecisionGuc();
 }

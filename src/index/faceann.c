@@ -24,6 +24,15 @@
 
 int			faceann_probes = FACEANN_DEFAULT_PROBES;
 int			faceann_rerank = FACEANN_DEFAULT_RERANK;
+int			faceann_iterative_scan = FACEANN_ITERATIVE_STRICT;
+int			faceann_max_scan_tuples = FACEANN_DEFAULT_MAX_SCAN_TUPLES;
+
+static const struct config_enum_entry faceann_iterative_scan_options[] = {
+	{"off", FACEANN_ITERATIVE_OFF, false},
+	{"strict_order", FACEANN_ITERATIVE_STRICT, false},
+	{"relaxed_order", FACEANN_ITERATIVE_RELAXED, false},
+	{NULL, 0, false}
+};
 
 static relopt_kind faceann_relopt_kind;
 
@@ -53,6 +62,23 @@ FaceIndexInit(void)
 							"batches follow as the query needs them.",
 							&faceann_rerank, FACEANN_DEFAULT_RERANK,
 							FACEANN_MIN_RERANK, FACEANN_MAX_RERANK,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("face.ann_iterative_scan",
+							 "Whether a faceann search goes on to further lists when it needs more rows.",
+							 "off: only the first face.ann_probes lists are searched.  strict_order: "
+							 "further lists are searched as needed, and a row found there nearer than "
+							 "rows already returned is skipped, so rows always come out in exact "
+							 "distance order.  relaxed_order: such rows are returned, slightly out "
+							 "of order.",
+							 &faceann_iterative_scan, FACEANN_ITERATIVE_STRICT,
+							 faceann_iterative_scan_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("face.ann_max_scan_tuples",
+							"Number of faceann entries a search reads before it stops starting new passes (0: no bound).",
+							"A bound on the latency of a search whose WHERE filter rejects most rows, "
+							"at the cost of returning fewer rows than the LIMIT asks for.",
+							&faceann_max_scan_tuples, FACEANN_DEFAULT_MAX_SCAN_TUPLES,
+							FACEANN_MIN_MAX_SCAN_TUPLES, FACEANN_MAX_MAX_SCAN_TUPLES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 

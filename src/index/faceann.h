@@ -78,8 +78,17 @@
 #define FACEANN_DEFAULT_RERANK	40
 #define FACEANN_MIN_RERANK		1
 #define FACEANN_MAX_RERANK		100000
+#define FACEANN_DEFAULT_MAX_SCAN_TUPLES	0	/* 0: no bound */
+#define FACEANN_MIN_MAX_SCAN_TUPLES		0
+#define FACEANN_MAX_MAX_SCAN_TUPLES		INT_MAX
+/* face.ann_iterative_scan */
+#define FACEANN_ITERATIVE_OFF		0	/* the first face.ann_probes lists only */
+#define FACEANN_ITERATIVE_STRICT	1	/* more lists as needed, exact order */
+#define FACEANN_ITERATIVE_RELAXED	2	/* more lists as needed, approximate order */
 extern int	faceann_probes;
 extern int	faceann_rerank;
+extern int	faceann_iterative_scan;
+extern int	faceann_max_scan_tuples;
 
 /* faceann.c */
 extern char *faceannphasename(int64 phasenum);
@@ -174,9 +183,10 @@ typedef FaceAnnVecData *FaceAnnVec;
 
 /*
  * What a backend keeps about an index (rd_amcache): the immutable part of
- * the metapage, the centroids and the chain heads.  Only cached once the
- * dimension is known; never changes afterwards (REINDEX makes a new relfilenode
- * and so a new relcache entry).
+ * the metapage, the centroids and the chain heads, in one palloc chunk (the
+ * arrays point into it; see FaceAnnGetCache).  Only cached once the
+ * dimension is known; never changes afterwards (REINDEX makes a new
+ * relfilenode and so a new relcache entry).
  */
 typedef struct FaceAnnCacheData
 {
@@ -195,18 +205,26 @@ typedef struct FaceAnnCacheData
 	float	   *rcentroids;		/* nlists * pdim: P c, or NULL if too big to keep */
 	BlockNumber *codeHead;		/* per list */
 	BlockNumber *vecHead;		/* per list */
-
-	/*
-	 * The buffer each block was last found in, a hint for ReadRecentBuffer
-	 * (FaceAnnReadBuffer): it saves a scan the buffer mapping lookup, a
-	 * partition lock and a few cache misses per page.  The only mutable part.
-	 */
-	Buffer	   *recent;
-	BlockNumber nrecent;
-	MemoryContext cxt;			/* where recent lives */
 } FaceAnnCacheData;
 
 typedef FaceAnnCacheData *FaceAnnCache;
+
+/*
+ * A scan's recent-buffer hints for ReadRecentBuffer (FaceAnnReadBuffer):
+ * direct-mapped by block number, fixed size (4 KB), owned by one scan.
+ */
+#define FACEANN_HINT_SLOTS		512
+
+typedef struct FaceAnnHint
+{
+	BlockNumber blkno;
+	Buffer		buf;
+} FaceAnnHint;
+
+typedef struct FaceAnnHints
+{
+	FaceAnnHint slot[FACEANN_HINT_SLOTS];
+} FaceAnnHints;
 
 /*
  * A vector made ready for the index: the (for cosine normalised) float copy,
@@ -228,6 +246,7 @@ extern FaceAnnCache FaceAnnGetCache(Relation index);
 extern void FaceAnnInitPage(Page page, uint16 page_id);
 extern Buffer FaceAnnNewBuffer(Relation index, ForkNumber fork);
 extern void FaceAnnCheckPage(Relation index, Page page, BlockNumber blkno, uint16 page_id);
+extern int	FaceAnnCheckCount(Relation index, Page page, BlockNumber blkno, int max);
 extern int	FaceAnnTypmodDim(Relation index);
 extern int	FaceAnnCheckDim(int dim);
 extern bool FaceAnnLoadVector(Relation index, FaceAnnCache cache, int metric, Datum value,
@@ -237,7 +256,8 @@ extern int	FaceAnnNearestList(FaceAnnCache cache, const float *x);
 extern void FaceAnnReadList(Relation index, FaceAnnCache cache, int list, FaceAnnListData *out);
 extern void FaceAnnSetDim(Relation index, int dim);
 extern float *FaceAnnDecodeVec(FaceAnnCache cache, FaceAnnVec v, float *out);
-extern Buffer FaceAnnReadBuffer(Relation index, FaceAnnCache cache, BlockNumber blkno);
+extern Buffer FaceAnnReadBuffer(Relation index, FaceAnnHints *hints, BlockNumber blkno);
+extern void FaceAnnCheckMeta(Relation index, const FaceAnnMetaPageData *meta);
 
 /* faceannbuild.c */
 extern IndexBuildResult *faceannbuild(Relation heap, Relation index, IndexInfo *indexInfo);

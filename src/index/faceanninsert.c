@@ -49,6 +49,8 @@ FindRoom(Relation index, BlockNumber blkno, uint16 page_id,
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		FaceAnnCheckPage(index, page, blkno, page_id);
+		FaceAnnCheckCount(index, page, blkno,
+						  page_id == FACEANN_PAGE_CODE ? cache->codePerPage : cache->vecPerPage);
 		if (has_room(page, cache))
 		{
 			*newbuf = InvalidBuffer;

@@ -7,7 +7,7 @@
  * pgvector's IVFFlat builds, we launch our own parallel context.  Only the
  * load scan (phase 3 of faceannbuild.c) runs in parallel; it is where the
  * time goes (one sgemm per batch of 1024 rows against every centroid, then a
- * rotation and a 1-bit code per row).  Sampling and k-means stay serial and
+ * rotation and a 4-bit code per row).  Sampling and k-means stay serial and
  * deterministic, and the leader has written the index structure (metapage,
  * centroids, directory, list heads) through shared buffers before it
  * launches anyone, so every participant reads the same centroids with

@@ -14,6 +14,7 @@
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "core/vec/distance.h"
 #include "type/embedding.h"
 #include "faceann.h"
@@ -76,6 +77,26 @@ FaceAnnCheckPage(Relation index, Page page, BlockNumber blkno, uint16 page_id)
 				 errhint("Please REINDEX it.")));
 }
 
+/*
+ * The entry count of a code or vector page, or ERROR (index corrupted) if it
+ * exceeds what such a page holds (max): a reader must never trust a count
+ * to index its arrays.
+ */
+int
+FaceAnnCheckCount(Relation index, Page page, BlockNumber blkno, int max)
+{
+	int			n = FaceAnnPageGetOpaque(page)->count;
+
+	if (n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains corrupt page at block %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("The page claims %d entries; it holds at most %d.", n, max),
+				 errhint("Please REINDEX it.")));
+	return n;
+}
+
 /* dim, or ERROR if the index cannot hold vectors of that many dimensions. */
 int
 FaceAnnCheckDim(int dim)
@@ -101,6 +122,13 @@ FaceAnnTypmodDim(Relation index)
  * Read the metapage, centroids and chain heads.  Cached in rd_amcache once
  * the dimension is known (everything read here is immutable from then on);
  * before that a fresh palloc'd copy is returned each time.
+ *
+ * rd_amcache must be one palloc chunk (a relcache invalidation pfree's just
+ * that pointer), so the struct and its arrays share one allocation.  The
+ * metapage fields are copied out before its buffer is released: the page
+ * may be evicted and its buffer reused at once.  A caller may keep the
+ * returned pointer only while no invalidation can be processed (no new
+ * heavyweight lock taken); scans copy what they need (faceannscan.c).
  */
 FaceAnnCache
 FaceAnnGetCache(Relation index)
@@ -108,9 +136,15 @@ FaceAnnGetCache(Relation index)
 	FaceAnnCache cache;
 	Buffer		buf;
 	Page		page;
-	FaceAnnMetaPage meta;
+	FaceAnnMetaPageData meta;
 	MemoryContext cxt;
-	MemoryContext oldcxt;
+	Size		size,
+				offCentroids,
+				offNorms,
+				offRotated,
+				offHeads;
+	bool		rotate;
+	char	   *chunk;
 
 	if (index->rd_amcache != NULL)
 		return (FaceAnnCache) index->rd_amcache;
@@ -119,119 +153,146 @@ FaceAnnGetCache(Relation index)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	FaceAnnCheckPage(index, page, FACEANN_METAPAGE_BLKNO, FACEANN_PAGE_META);
-	meta = FaceAnnPageGetMeta(page);
-	if (meta->magic != FACEANN_MAGIC || meta->version != FACEANN_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not a faceann index of version %d",
-						RelationGetRelationName(index), FACEANN_VERSION),
-				 errhint("Please REINDEX it.")));
+	meta = *FaceAnnPageGetMeta(page);
+	UnlockReleaseBuffer(buf);
+	FaceAnnCheckMeta(index, &meta);
 
-	cxt = meta->dim > 0 ? index->rd_indexcxt : CurrentMemoryContext;
-	oldcxt = MemoryContextSwitchTo(cxt);
-	cache = palloc0(sizeof(FaceAnnCacheData));
-	cache->dim = meta->dim;
-	cache->pdim = meta->pdim;
-	cache->metric = meta->metric;
-	cache->nlists = meta->nlists;
-	cache->seed = meta->seed;
-	cache->dirStart = meta->dirStart;
+	/*
+	 * Rotated centroids save an insert one rotation (the code's bias needs
+	 * Pc); kept unless they would take more than 64 MB.
+	 */
+	rotate = meta.dim > 0 && (double) meta.nlists * meta.pdim * sizeof(float) <= 64.0 * 1024 * 1024;
+	offCentroids = MAXALIGN(sizeof(FaceAnnCacheData));
+	offNorms = offCentroids + MAXALIGN(sizeof(float) * meta.nlists * Max(meta.dim, 1));
+	offRotated = offNorms + MAXALIGN(sizeof(float) * meta.nlists);
+	offHeads = offRotated + (rotate ? MAXALIGN(sizeof(float) * meta.nlists * meta.pdim) : 0);
+	size = offHeads + 2 * MAXALIGN(sizeof(BlockNumber) * meta.nlists);
+
+	cxt = meta.dim > 0 ? index->rd_indexcxt : CurrentMemoryContext;
+	chunk = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	cache = (FaceAnnCache) chunk;
+	cache->dim = meta.dim;
+	cache->pdim = meta.pdim;
+	cache->metric = meta.metric;
+	cache->nlists = meta.nlists;
+	cache->seed = meta.seed;
+	cache->dirStart = meta.dirStart;
 	cache->codeSize = FACEANN_CODE_SIZE(cache->pdim);
 	cache->vecSize = FACEANN_VEC_SIZE(cache->dim);
 	cache->codePerPage = (int) (FaceAnnPageAvail / cache->codeSize);
 	cache->vecPerPage = cache->dim > 0 ? (int) (FaceAnnPageAvail / cache->vecSize) : 0;
-	cache->centroids = palloc0(sizeof(float) * cache->nlists * Max(cache->dim, 1));
-	cache->cnorm2 = palloc0(sizeof(float) * cache->nlists);
-	cache->codeHead = palloc(sizeof(BlockNumber) * cache->nlists);
-	cache->vecHead = palloc(sizeof(BlockNumber) * cache->nlists);
-	MemoryContextSwitchTo(oldcxt);
-	UnlockReleaseBuffer(buf);
+	cache->centroids = (float *) (chunk + offCentroids);
+	cache->cnorm2 = (float *) (chunk + offNorms);
+	cache->rcentroids = rotate ? (float *) (chunk + offRotated) : NULL;
+	cache->codeHead = (BlockNumber *) (chunk + offHeads);
+	cache->vecHead = (BlockNumber *) (chunk + offHeads + MAXALIGN(sizeof(BlockNumber) * meta.nlists));
 
-	if (cache->dim > 0)
+	PG_TRY();
 	{
-		int			perPage = (int) (FaceAnnPageAvail / (sizeof(float) * cache->dim));
-
-		for (int l = 0; l < cache->nlists; l += perPage)
+		if (cache->dim > 0)
 		{
-			BlockNumber blkno = meta->centroidStart + l / perPage;
-			int			n = Min(perPage, cache->nlists - l);
+			int			perPage = (int) (FaceAnnPageAvail / (sizeof(float) * cache->dim));
+
+			for (int l = 0; l < cache->nlists; l += perPage)
+			{
+				BlockNumber blkno = meta.centroidStart + l / perPage;
+				int			n = Min(perPage, cache->nlists - l);
+
+				buf = ReadBuffer(index, blkno);
+				LockBuffer(buf, BUFFER_LOCK_SHARE);
+				page = BufferGetPage(buf);
+				FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_CENTROID);
+				memcpy(cache->centroids + (size_t) l * cache->dim, FaceAnnPageData(page),
+					   sizeof(float) * cache->dim * n);
+				UnlockReleaseBuffer(buf);
+			}
+			fc_ann_norms(cache->centroids, cache->nlists, cache->dim, cache->cnorm2);
+			if (cache->rcentroids)
+				for (int l = 0; l < cache->nlists; l++)
+					fc_ann_rotate(cache->centroids + (size_t) l * cache->dim, cache->dim, cache->pdim,
+								  cache->seed, cache->rcentroids + (size_t) l * cache->pdim);
+		}
+
+		for (int l = 0; l < cache->nlists; l += FACEANN_LISTS_PER_PAGE)
+		{
+			BlockNumber blkno = cache->dirStart + l / FACEANN_LISTS_PER_PAGE;
+			int			n = Min(FACEANN_LISTS_PER_PAGE, cache->nlists - l);
+			FaceAnnListData *lists;
 
 			buf = ReadBuffer(index, blkno);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_CENTROID);
-			memcpy(cache->centroids + (size_t) l * cache->dim, FaceAnnPageData(page),
-				   sizeof(float) * cache->dim * n);
+			FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_DIR);
+			lists = (FaceAnnListData *) FaceAnnPageData(page);
+			for (int i = 0; i < n; i++)
+			{
+				cache->codeHead[l + i] = lists[i].codeHead;
+				cache->vecHead[l + i] = lists[i].vecHead;
+			}
 			UnlockReleaseBuffer(buf);
 		}
-		fc_ann_norms(cache->centroids, cache->nlists, cache->dim, cache->cnorm2);
-
-		/*
-		 * Rotated centroids save an insert one rotation (the code's bias needs
-		 * Pc); kept unless they would take more than 64 MB.
-		 */
-		if ((double) cache->nlists * cache->pdim * sizeof(float) <= 64.0 * 1024 * 1024)
-		{
-			cache->rcentroids = MemoryContextAlloc(cxt, sizeof(float) * cache->nlists * cache->pdim);
-			for (int l = 0; l < cache->nlists; l++)
-				fc_ann_rotate(cache->centroids + (size_t) l * cache->dim, cache->dim, cache->pdim,
-							  cache->seed, cache->rcentroids + (size_t) l * cache->pdim);
-		}
 	}
-
-	for (int l = 0; l < cache->nlists; l += FACEANN_LISTS_PER_PAGE)
+	PG_CATCH();
 	{
-		BlockNumber blkno = cache->dirStart + l / FACEANN_LISTS_PER_PAGE;
-		int			n = Min(FACEANN_LISTS_PER_PAGE, cache->nlists - l);
-		FaceAnnListData *lists;
-
-		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_DIR);
-		lists = (FaceAnnListData *) FaceAnnPageData(page);
-		for (int i = 0; i < n; i++)
-		{
-			cache->codeHead[l + i] = lists[i].codeHead;
-			cache->vecHead[l + i] = lists[i].vecHead;
-		}
-		UnlockReleaseBuffer(buf);
+		pfree(chunk);
+		PG_RE_THROW();
 	}
+	PG_END_TRY();
 
-	cache->cxt = cxt;
 	if (cache->dim > 0)
 		index->rd_amcache = cache;
 	return cache;
 }
 
 /*
- * ReadBuffer for scans, through the recent-buffer hints of the cache.  The
- * hint array grows with the index (by doubling, in the cache's context).
+ * ERROR (index corrupted) unless the metapage copy describes an index this
+ * code can read: the magic, the version (an index of another on-disk format
+ * must be rebuilt), and sizes that keep every later computation in bounds.
+ */
+void
+FaceAnnCheckMeta(Relation index, const FaceAnnMetaPageData *meta)
+{
+	if (meta->magic != FACEANN_MAGIC || meta->version != FACEANN_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a faceann index of version %d",
+						RelationGetRelationName(index), FACEANN_VERSION),
+				 errdetail("Its metapage has magic 0x%08X and version %u.",
+						   meta->magic, meta->version),
+				 errhint("Please REINDEX it.")));
+	if (meta->dim < 0 || meta->dim > FACEANN_MAX_DIM ||
+		(meta->dim > 0 && meta->pdim != fc_ann_padded_dim(meta->dim)) ||
+		meta->nlists < 1 || meta->nlists > FACEANN_MAX_LISTS ||
+		meta->metric < FACEANN_METRIC_L2 || meta->metric > FACEANN_METRIC_IP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupt metapage", RelationGetRelationName(index)),
+				 errdetail("dim %d, pdim %d, lists %d, metric %d.",
+						   meta->dim, meta->pdim, meta->nlists, meta->metric),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * ReadBuffer for scans, through a scan's recent-buffer hints (NULL: none):
+ * a hit saves the buffer mapping lookup, a partition lock and a few cache
+ * misses per page.  The hint table is direct-mapped and of fixed size, so
+ * a scan's memory does not grow with the index.
  */
 Buffer
-FaceAnnReadBuffer(Relation index, FaceAnnCache cache, BlockNumber blkno)
+FaceAnnReadBuffer(Relation index, FaceAnnHints *hints, BlockNumber blkno)
 {
+	FaceAnnHint *h;
 	Buffer		buf;
 
-	if (blkno < cache->nrecent && BufferIsValid(cache->recent[blkno]) &&
-		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, cache->recent[blkno]))
-		return cache->recent[blkno];
+	if (hints == NULL)
+		return ReadBuffer(index, blkno);
+	h = &hints->slot[blkno % FACEANN_HINT_SLOTS];
+	if (h->blkno == blkno && BufferIsValid(h->buf) &&
+		ReadRecentBuffer(FACE_REL_LOCATOR(index), MAIN_FORKNUM, blkno, h->buf))
+		return h->buf;
 	buf = ReadBuffer(index, blkno);
-	if (blkno >= cache->nrecent && blkno < MaxBlockNumber / 2)
-	{
-		BlockNumber n = Max(1024, cache->nrecent);
-
-		while (n <= blkno)
-			n *= 2;
-		cache->recent = cache->recent == NULL
-			? MemoryContextAllocZero(cache->cxt, sizeof(Buffer) * n)
-			: repalloc(cache->recent, sizeof(Buffer) * n);
-		/* InvalidBuffer is 0 */
-		memset(cache->recent + cache->nrecent, 0, sizeof(Buffer) * (n - cache->nrecent));
-		cache->nrecent = n;
-	}
-	if (blkno < cache->nrecent)
-		cache->recent[blkno] = buf;
+	h->blkno = blkno;
+	h->buf = buf;
 	return buf;
 }
 

@@ -14,6 +14,12 @@
  * retrained: deletes do not move the data's distribution much, and REINDEX
  * retrains when it does.
  *
+ * Statistics: each bulk delete pass counts the entries it leaves (a VACUUM
+ * with little maintenance_work_mem makes several passes, and the last one's
+ * count is the index's); a VACUUM that deleted nothing reads no index page.
+ * Empty code pages stay on their chain (a scan reads their header only) and
+ * are refilled by inserts, as the insert pointers are moved back to them.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -133,6 +139,12 @@ faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	if (stats == NULL)
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
+	/*
+	 * Every pass reads the whole index: it counts the entries left, while
+	 * tuples_removed adds up over the passes of one VACUUM.
+	 */
+	stats->num_index_tuples = 0;
+	stats->estimated_count = false;
 	if (cache->dim == 0)
 		return stats;
 
@@ -151,7 +163,8 @@ faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			Page		page;
 			FaceAnnPageOpaque opaque;
 			int			ndead = 0,
-						nkeep = 0;
+						nkeep = 0,
+						count;
 			BlockNumber next;
 
 			vacuum_delay_point();
@@ -160,8 +173,9 @@ faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			page = BufferGetPage(buf);
 			FaceAnnCheckPage(index, page, blkno, FACEANN_PAGE_CODE);
 			opaque = FaceAnnPageGetOpaque(page);
+			count = FaceAnnCheckCount(index, page, blkno, cache->codePerPage);
 
-			for (int i = 0; i < opaque->count; i++)
+			for (int i = 0; i < count; i++)
 			{
 				FaceAnnCode code = (FaceAnnCode) (FaceAnnPageData(page) + (size_t) i * cache->codeSize);
 
@@ -213,37 +227,22 @@ faceannbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	return stats;
 }
 
-/* Count entries if no bulk delete ran (e.g. VACUUM on an insert-only table). */
+/*
+ * After the bulk deletes.  If none ran (nothing was deleted, e.g. an
+ * autovacuum of an insert-only table), the index is not read at all: its
+ * entry count is estimated from the heap's, as btree does.
+ */
 IndexBulkDeleteResult *
 faceannvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
-	Relation	index = info->index;
-
 	if (info->analyze_only)
 		return stats;
 	if (stats == NULL)
 	{
-		FaceAnnCache cache = FaceAnnGetCache(index);
-
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
-		for (int l = 0; l < cache->nlists && cache->dim > 0; l++)
-		{
-			BlockNumber blkno = cache->codeHead[l];
-
-			while (BlockNumberIsValid(blkno))
-			{
-				Buffer		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-				FaceAnnPageOpaque opaque;
-
-				vacuum_delay_point();
-				LockBuffer(buf, BUFFER_LOCK_SHARE);
-				opaque = FaceAnnPageGetOpaque(BufferGetPage(buf));
-				stats->num_index_tuples += opaque->count;
-				blkno = opaque->nextblkno;
-				UnlockReleaseBuffer(buf);
-			}
-		}
+		stats->num_index_tuples = info->num_heap_tuples;
+		stats->estimated_count = info->estimated_count;
 	}
-	stats->num_pages = RelationGetNumberOfBlocks(index);
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
 	return stats;
 }

@@ -35,3 +35,7 @@ CREATE FUNCTION faceann_check(index regclass,
 	OUT code_pages int, OUT vector_pages int)
 	RETURNS record
 	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+-- faceann_check takes a ShareLock on the table and reports its row counts:
+-- not for PUBLIC (it also checks that the caller may read the table).
+REVOKE ALL ON FUNCTION faceann_check(regclass) FROM PUBLIC;

@@ -48,7 +48,9 @@ static const struct
 static const char *
 model_name(int model)
 {
-	return model <= FACE_MODEL_BUILTIN_MAX ? face_models[model].name : "application-defined";
+	if (model <= FACE_MODEL_BUILTIN_MAX)
+		return face_models[model].name;
+	return model >= FACE_MODEL_TRAINED_MIN ? "trained head" : "application-defined";
 }
 
 FaceEmbedding *
@@ -95,14 +97,15 @@ FaceEmbeddingCheckElement(float value)
 void
 FaceEmbeddingCheckModel(int model, int dim)
 {
-	if (model < 0 || model > FACE_MODEL_USER_MAX ||
+	if (model < 0 || model > FACE_MODEL_TRAINED_MAX ||
 		(model > FACE_MODEL_BUILTIN_MAX && model < FACE_MODEL_USER_MIN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown face_embedding model %d", model),
-				 errdetail("Model tags are 0 (unknown), %d to %d (built in) and %d to %d (application-defined).",
+				 errdetail("Model tags are 0 (unknown), %d to %d (built in), %d to %d (application-defined) and %d to %d (heads trained in the database).",
 						   FACE_MODEL_UNKNOWN + 1, FACE_MODEL_BUILTIN_MAX,
-						   FACE_MODEL_USER_MIN, FACE_MODEL_USER_MAX)));
+						   FACE_MODEL_USER_MIN, FACE_MODEL_USER_MAX,
+						   FACE_MODEL_TRAINED_MIN, FACE_MODEL_TRAINED_MAX)));
 	if (model <= FACE_MODEL_BUILTIN_MAX &&
 		face_models[model].dim != 0 && face_models[model].dim != dim)
 		ereport(ERROR,
@@ -383,7 +386,8 @@ face_embedding_model(PG_FUNCTION_ARGS)
 
 /*
  * face_embedding_with_model(face_embedding, int4): a copy tagged with model,
- * e.g. to restore tags after a text dump, which does not carry them.
+ * e.g. to restore tags after a text dump, which does not carry them (a
+ * trained head's tag too: a column of projected embeddings loses it there).
  */
 Datum
 face_embedding_with_model(PG_FUNCTION_ARGS)

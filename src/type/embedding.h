@@ -36,14 +36,18 @@
 /*
  * Model tags: which network produced an embedding.  1..255 are reserved for
  * the networks this extension ships (listed in embedding.c; an unassigned
- * one is rejected); 256..32767 are free for applications that import
- * embeddings from other models and want the same protection against mixing.
+ * one is rejected); 256..16383 are free for applications that import
+ * embeddings from other models and want the same protection against mixing;
+ * 16384..32767 are the ids of the metric heads trained in the database (the
+ * face_model catalog, src/learn/face_model.h), the tag of what they project.
  */
 #define FACE_MODEL_UNKNOWN			0
 #define FACE_MODEL_DLIB_RESNET		1	/* face-api / dlib metric-learning ResNet, 128-D */
 #define FACE_MODEL_BUILTIN_MAX		1	/* highest assigned built-in tag */
 #define FACE_MODEL_USER_MIN			256 /* first application-defined tag */
-#define FACE_MODEL_USER_MAX			PG_INT16_MAX
+#define FACE_MODEL_USER_MAX			16383	/* last application-defined tag */
+#define FACE_MODEL_TRAINED_MIN		16384	/* first id of a trained head (face_model) */
+#define FACE_MODEL_TRAINED_MAX		PG_INT16_MAX
 
 typedef struct FaceEmbedding
 {

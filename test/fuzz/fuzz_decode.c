@@ -10,7 +10,9 @@
  * image is then resampled and cropped, which catches any disagreement
  * between the size the decoder reports and the pixels it allocated.
  * The pixel limit is kept small (4 MP) so the fuzzer spends its time on
- * parsing, not on megabyte memsets.
+ * parsing, not on megabyte memsets.  A third decode runs under a 256 kB
+ * decode memory limit, so the budget's refusal paths (libpng's allocations,
+ * libjpeg's estimate, the pixels, the upright copy) are fuzzed as well.
  *
  * When src/core/pipeline.c lands, its entry point belongs here as well
  * (decode + detect + align + embed on the same bytes).
@@ -45,9 +47,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fc_decode_options full = {.max_pixels = 4000000};
 	fc_decode_options scaled = {.max_pixels = 4000000, .min_long_side = 64, .ignore_orientation = 1};
-	const fc_decode_options *opts[2] = {&full, &scaled};
+	fc_decode_options tight = {.max_pixels = 4000000, .max_decode_memory = 256 * 1024,
+	.min_long_side = 32, .min_short_side = 16};
+	const fc_decode_options *opts[3] = {&full, &scaled, &tight};
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		fc_image	img;
 		fc_decode_info info;

@@ -3,6 +3,8 @@
 # and run it for a while (default 300 s) on a corpus seeded with small valid and broken
 # images.  Crashing inputs land in test/fuzz/crashes/; once fixed, keep each as a case in
 # test/unit/test_pipeline.c (or sql/embed_errors.sql) and in test/fuzz/regressions/.
+# FUZZ_RUNS=100000 stops after that many executions.  Needs clang and libFuzzer: on
+# Debian 12, apt-get install clang libclang-rt-14-dev (not a CI dependency).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-300}
@@ -27,5 +29,7 @@ clang -g -O1 $san -fsanitize=fuzzer -Isrc -o "$out/fuzz_pipeline" \
 # seeds: the small face crops and half-size photos make models wrote, plus regressions
 cp models/samples/*_face*.png "$out/corpus/" 2>/dev/null || true
 cp test/fuzz/regressions/* "$out/corpus/" 2>/dev/null || true
-ASAN_OPTIONS=detect_leaks=1 nice "$out/fuzz_pipeline" -max_total_time="$secs" -max_len=65536 \
+runs=${FUZZ_RUNS:+-runs=$FUZZ_RUNS}
+# shellcheck disable=SC2086
+ASAN_OPTIONS=detect_leaks=1 nice -n 10 "$out/fuzz_pipeline" $runs -print_final_stats=1 -max_total_time="$secs" -max_len=65536 \
 	-timeout=20 -rss_limit_mb=4096 -artifact_prefix=test/fuzz/crashes/ "$out/corpus"

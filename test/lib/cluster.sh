@@ -18,7 +18,10 @@ FACE_PORT=${FACE_PORT:-5432}
 
 as_pguser() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u "$FACE_PGUSER" -- "$@"
+		# Run from a directory that user can enter: from root's checkout (/root/face),
+		# every psql and pg_ctl it starts warns "could not change directory" on stderr,
+		# and PostgreSQL::Test::Cluster's poll_query_until never accepts a non-empty stderr.
+		(cd "${FACE_TMP:-/}" && runuser -u "$FACE_PGUSER" -- "$@")
 	else
 		"$@"
 	fi

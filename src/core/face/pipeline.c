@@ -254,7 +254,7 @@ check_options(const fc_pipeline_options *o, fc_error *err)
 	if (o->max_faces < 1 || o->max_faces > FC_DETECTOR_MAX_RESULTS)
 		return fc_fail(err, FC_ERR_INVALID_ARGUMENT,
 					   "maximum faces %d is outside 1..%d", o->max_faces, FC_DETECTOR_MAX_RESULTS);
-	if (o->max_pixels < 0 || o->decode_long_side < 0)
+	if (o->max_pixels < 0 || o->max_decode_memory < 0 || o->decode_long_side < 0)
 		return fc_fail(err, FC_ERR_INVALID_ARGUMENT, "negative pixel limit");
 	return FC_OK;
 }
@@ -276,7 +276,10 @@ decode(const uint8_t *data, size_t len, const fc_pipeline_options *o,
 				full_h;
 
 	dopt.max_pixels = o->max_pixels;
+	dopt.max_decode_memory = o->max_decode_memory;
 	dopt.min_long_side = o->decode_long_side;
+	if (o->decode_long_side > 0)
+		dopt.min_short_side = FC_MIN_IMAGE_SIDE;
 	st = fc_image_decode(data, len, &dopt, hooks, img, &info, err);
 	t->decode_ms += now_ms() - t0;
 	if (st != FC_OK)
@@ -486,4 +489,27 @@ fc_pipeline_most_prominent(const fc_face *faces, int n)
 		}
 	}
 	return best;
+}
+
+fc_status
+fc_pipeline_chip(const uint8_t *data, size_t len, const fc_face *face, int size,
+				 const fc_pipeline_options *opts, const fc_hooks *hooks,
+				 fc_image *chip, fc_error *err)
+{
+	const fc_allocator *a = fc_allocator_of(hooks);
+	fc_decode_options dopt = {0};
+	fc_chip_details d;
+	fc_image	img = {0};
+	fc_status	st;
+
+	memset(chip, 0, sizeof(*chip));
+	/* full resolution: the landmarks are in full-resolution upright pixels */
+	dopt.max_pixels = opts->max_pixels;
+	st = fc_face_chip_details(face->landmarks, size, CHIP_PADDING, &d, err);
+	if (st == FC_OK)
+		st = fc_image_decode(data, len, &dopt, hooks, &img, NULL, err);
+	if (st == FC_OK)
+		st = fc_extract_image_chip(&img, &d, a, chip, err);
+	fc_image_free(&img, a);
+	return st;
 }

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "core/fc_common.h"
+#include "core/image/image.h"
 #include "face_sizes.h"
 
 
@@ -77,10 +78,13 @@ typedef struct fc_pipeline_options
 {
 	float		min_confidence; /* detector threshold, 0 < t < 1 (face-api 0.5) */
 	int64_t		max_pixels;		/* refuse larger images (header), 0 = decoder default */
+	int64_t		max_decode_memory;	/* bytes one decode may hold, 0 = decoder default */
 	int			max_faces;		/* keep at most this many (by score), 1..100 */
 	/*
 	 * JPEG DCT scaling: decode at the smallest 1/2^k scale whose longer side
-	 * is still >= this (0 = always full size).  See FC_DECODE_LONG_SIDE.
+	 * is still >= this (0 = always full size) and whose shorter side stays
+	 * >= FC_MIN_IMAGE_SIDE, so a 12800 x 100 strip is decoded at 1/4, not
+	 * at 1/8 to a useless 13 rows.  See FC_DECODE_LONG_SIDE.
 	 */
 	int			decode_long_side;
 	/*
@@ -148,5 +152,16 @@ fc_status	fc_pipeline_crop(fc_models *models, const uint8_t *data, size_t len,
  * face of similar size.
  */
 int			fc_pipeline_most_prominent(const fc_face *faces, int n);
+
+/*
+ * The aligned face chip of face (found in the same photo data[0..len) by
+ * fc_pipeline_faces or fc_pipeline_crop) at size x size pixels: dlib's chip
+ * (padding FC_CHIP_PADDING) fitted to its landmarks, cut from the photo
+ * decoded at full resolution; at size FC_RECOGNIZER_INPUT_SIZE it is what
+ * the recognition net sees.  *chip from hooks->allocator (fc_image_free).
+ */
+fc_status	fc_pipeline_chip(const uint8_t *data, size_t len, const fc_face *face, int size,
+							 const fc_pipeline_options *opts, const fc_hooks *hooks,
+							 fc_image *chip, fc_error *err);
 
 #endif							/* FC_PIPELINE_H */

@@ -11,7 +11,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "image_int.h"
@@ -152,41 +151,24 @@ fc_image_free(fc_image *img, const fc_allocator *allocator)
 	memset(img, 0, sizeof(*img));
 }
 
-fc_status
-fc_check_pixel_limit(int64_t width, int64_t height, int64_t max_pixels,
-					 const char *what, fc_error *err)
-{
-	if (width <= 0 || height <= 0)
-		return fc_fail(err, FC_ERR_CORRUPT_IMAGE, "%s header has size %lldx%lld",
-					   what, (long long) width, (long long) height);
-	if (width * height > max_pixels)
-		return fc_fail(err, FC_ERR_IMAGE_TOO_LARGE,
-					   "%s image of %lldx%lld pixels exceeds the limit of %lld pixels",
-					   what, (long long) width, (long long) height, (long long) max_pixels);
-	return FC_OK;
-}
-
-void
-fc_lowercase_first(char *msg)
-{
-	if (isupper((unsigned char) msg[0]) && islower((unsigned char) msg[1]))
-		msg[0] = (char) tolower((unsigned char) msg[0]);
-}
-
 /*
  * Apply EXIF orientation o (2..8) to *img, replacing its pixels.  For each
  * output pixel (x, y) we read the stored pixel the tag maps there; see the
  * file header for the meaning of each value.
  */
 static fc_status
-apply_orientation(fc_image *img, int o, const fc_allocator *allocator, fc_error *err)
+apply_orientation(fc_image *img, int o, const fc_decode_ctx *ctx, fc_error *err)
 {
+	const fc_allocator *allocator = ctx->allocator;
 	int			w = img->width,
 				h = img->height;
 	int			swap = (o >= 5);
 	fc_image	out;
 	fc_status	st;
 
+	/* the copy is charged to the decode's budget: both exist at once */
+	if (!fc_budget_charge(ctx->budget, img->stride * (size_t) h))
+		return fc_decode_memory_exceeded(ctx->budget, "rotated", img->stride * (size_t) h, err);
 	st = fc_image_alloc(&out, swap ? h : w, swap ? w : h, allocator, err);
 	if (st != FC_OK)
 		return st;
@@ -231,6 +213,7 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 	fc_decode_options defaults = {0};
 	fc_decode_info local_info;
 	fc_decode_ctx ctx;
+	fc_decode_budget budget = {0};
 	fc_image_format format;
 	fc_status	st;
 
@@ -246,6 +229,10 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 	ctx.hooks = hooks;
 	ctx.allocator = fc_allocator_of(hooks);
 	ctx.max_pixels = opts->max_pixels > 0 ? opts->max_pixels : FC_MAX_PIXELS_DEFAULT;
+	budget.allocator = ctx.allocator;
+	budget.limit = (size_t) (opts->max_decode_memory > 0 ? opts->max_decode_memory
+							 : FC_MAX_DECODE_MEMORY_DEFAULT);
+	ctx.budget = &budget;
 	ctx.min_long_side = opts->min_long_side > 0 ? opts->min_long_side : 0;
 	ctx.min_short_side = opts->min_short_side > 0 ? opts->min_short_side : 0;
 	ctx.want_orientation = !opts->ignore_orientation;
@@ -271,6 +258,7 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 						   "%s images are not supported; only JPEG and PNG are decoded",
 						   fc_image_format_name(format));
 	}
+	info->memory_peak = (int64_t) budget.peak;
 	if (st != FC_OK)
 	{
 		memset(out, 0, sizeof(*out));
@@ -279,7 +267,7 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 
 	if (ctx.want_orientation && info->orientation >= 2 && info->orientation <= 8)
 	{
-		st = apply_orientation(out, info->orientation, ctx.allocator, err);
+		st = apply_orientation(out, info->orientation, &ctx, err);
 		if (st != FC_OK)
 		{
 			fc_image_free(out, ctx.allocator);
@@ -288,5 +276,6 @@ fc_image_decode(const uint8_t *data, size_t len, const fc_decode_options *opts,
 	}
 	if (!ctx.want_orientation)
 		info->orientation = 1;
+	info->memory_peak = (int64_t) budget.peak;
 	return FC_OK;
 }

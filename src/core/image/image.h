@@ -29,9 +29,23 @@
  *	  recognise it (WebP, GIF, HEIC, AVIF, BMP, TIFF, ...) or
  *	  FC_ERR_NOT_AN_IMAGE.
  *
- * Memory: output pixels and libpng's internals come from the caller's
- * allocator; libjpeg's internal pools use its own malloc and are always
- * released by jpeg_destroy_decompress() before we return.
+ * Bounded work and memory (the bytes may come from anyone):
+ *	- Memory: one decode holds at most max_decode_memory bytes (default
+ *	  FC_MAX_DECODE_MEMORY_DEFAULT): libpng's allocations, the output
+ *	  pixels and the upright copy are charged as they happen; libjpeg's
+ *	  pools (its own malloc, released by jpeg_destroy_decompress() on every
+ *	  path) are charged from the header before jpeg_start_decompress (the
+ *	  coefficient buffer of a progressive or multi-scan file,
+ *	  blocks x 128 bytes, dominates) and capped inside libjpeg too
+ *	  (max_memory_to_use).  Over the cap: FC_ERR_DECODE_MEMORY.
+ *	- Time: PNG chunks the pipeline does not use (text, ICC profiles,
+ *	  unknown chunks) are skipped unread by zlib, the chunk count is capped,
+ *	  image data longer than its header allows is refused before inflating;
+ *	  progressive JPEG scans are capped (FC_JPEG_MAX_SCANS).  Over a fixed
+ *	  cap: FC_ERR_DECODE_LIMIT.
+ *	- Cancellation: the hook is polled in libpng's read callback (every
+ *	  64 kB), every 64 PNG rows and in libjpeg's progress monitor (every
+ *	  iMCU row and scan).
  *
  *-------------------------------------------------------------------------
  */
@@ -76,11 +90,29 @@ typedef enum fc_image_format
 #define FC_MAX_PIXELS_MIN		1
 #define FC_MAX_PIXELS_MAX		500000000	/* 500 MP; JPEG stops at 65500 x 65500 anyway */
 
+/*
+ * Limits on the memory one decode holds (the "maximum decode memory"
+ * setting), in bytes.  The default holds a 24 MP baseline JPEG or PNG and a
+ * 12 MP progressive 4:4:4 JPEG (72 MB of coefficients) but refuses a
+ * progressive 7000 x 7000 4:4:4 one (294 MB).
+ */
+#define FC_MAX_DECODE_MEMORY_DEFAULT	((int64_t) 96 << 20)	/* 96 MB */
+#define FC_MAX_DECODE_MEMORY_MIN		((int64_t) 1 << 20)		/* 1 MB */
+#define FC_MAX_DECODE_MEMORY_MAX		((int64_t) 4 << 30)		/* 4 GB */
+
+/* Fixed caps on a file's structure (FC_ERR_DECODE_LIMIT above them). */
+#define FC_JPEG_MAX_SCANS	256		/* libjpeg's progressive default writes 10 */
+#define FC_PNG_MAX_CHUNKS	4096	/* ancillary chunks; IDAT chunks are not counted */
+
 typedef struct fc_decode_options
 {
 	/* Refuse (FC_ERR_IMAGE_TOO_LARGE) when the header's width * height
 	 * exceeds this, before allocating anything image-sized.  0 = default. */
 	int64_t		max_pixels;
+
+	/* Refuse (FC_ERR_DECODE_MEMORY) a decode that would hold more than this
+	 * many bytes (see "Bounded work and memory").  0 = default. */
+	int64_t		max_decode_memory;
 
 	/*
 	 * JPEG DCT scaling: decode at the smallest of the scales 1/8, 1/4, 1/2, 1
@@ -105,6 +137,7 @@ typedef struct fc_decode_info
 	int			scale_denom;	/* decoded at 1/scale_denom: 1, 2, 4 or 8 (always 1 for PNG) */
 	int			warnings;		/* tolerated decoder warnings (e.g. stray bytes between markers) */
 	int			had_alpha;		/* PNG with an alpha channel or tRNS, composited over black */
+	int64_t		memory_peak;	/* most bytes the decode held (charged to its budget) */
 } fc_decode_info;
 
 /*

@@ -20,9 +20,22 @@
  * in info->warnings and decoding continues.
  *
  * Progressive JPEGs are decoded in full before the first scanline comes out;
- * a crafted file can have thousands of tiny scans.  A progress monitor caps
- * the scan count and polls the caller's interrupt hook, so a slow decode can
- * be cancelled.
+ * a crafted file can have thousands of tiny scans, each a pass over the
+ * whole image.  A progress monitor caps the scan count (FC_JPEG_MAX_SCANS,
+ * FC_ERR_DECODE_LIMIT) and polls the caller's interrupt hook, so a slow
+ * decode can be cancelled.
+ *
+ * Memory: libjpeg allocates with its own malloc (jmemnobs), so its pools are
+ * not in the caller's allocator; they are bounded instead.  A progressive or
+ * multi-scan file needs a coefficient buffer for the whole image, 128 bytes
+ * a DCT block, however small the DCT-scaled output: a 575 kB progressive
+ * 7000 x 7000 4:4:4 file wants 294 MB.  So after the header, before
+ * jpeg_start_decompress() allocates anything image-sized, we compute that
+ * buffer (plus a generous bound on the row buffers) and charge it to the
+ * decode's budget; over the cap is FC_ERR_DECODE_MEMORY.  libjpeg's
+ * max_memory_to_use is set to the same figure, so should the estimate ever
+ * fall short, libjpeg stops (it would need a backing store, which this
+ * build of libjpeg does not have) rather than allocate more.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,8 +48,12 @@
 
 #include "image_int.h"
 
-/* More scans than any encoder writes (libjpeg's progressive default: 10). */
-#define FC_JPEG_MAX_SCANS	256
+/* Bytes of libjpeg's row buffers (upsampling, colour conversion, IDCT output)
+ * per image column and component: a generous bound for 4:2:0 context rows. */
+#define FC_JPEG_ROW_BYTES	64
+
+/* libjpeg's tables, pool headers and saved markers, beyond the image buffers. */
+#define FC_JPEG_FIXED_BYTES	(1024 * 1024)
 
 typedef struct fc_jpeg_err
 {
@@ -51,7 +68,7 @@ typedef struct fc_jpeg_err
 typedef struct fc_jpeg_progress
 {
 	struct jpeg_progress_mgr pub;	/* must be first */
-	const fc_hooks *hooks;
+	const fc_decode_ctx *ctx;
 } fc_jpeg_progress;
 
 /* Everything decode_jpeg() must release, reachable after a longjmp. */
@@ -62,6 +79,7 @@ typedef struct fc_jpeg_state
 	fc_jpeg_progress progress;
 	fc_image	img;
 	const fc_allocator *allocator;
+	size_t		charged;		/* bytes charged to the budget (libjpeg's + pixels) */
 } fc_jpeg_state;
 
 static void
@@ -79,7 +97,9 @@ on_error_exit(j_common_ptr cinfo)
 {
 	fc_status	st = FC_ERR_CORRUPT_IMAGE;
 
-	if (cinfo->err->msg_code == JERR_OUT_OF_MEMORY)
+	if (cinfo->err->msg_code == JERR_NO_BACKING_STORE)
+		st = FC_ERR_DECODE_MEMORY;	/* over max_memory_to_use */
+	else if (cinfo->err->msg_code == JERR_OUT_OF_MEMORY)
 		st = FC_ERR_NOMEM;
 	else if (cinfo->err->msg_code == JERR_IMAGE_TOO_BIG)
 		st = FC_ERR_IMAGE_TOO_LARGE;	/* over libjpeg's own 65500-pixel side */
@@ -138,13 +158,14 @@ on_progress(j_common_ptr cinfo)
 	if (cinfo->is_decompressor &&
 		((j_decompress_ptr) cinfo)->input_scan_number > FC_JPEG_MAX_SCANS)
 	{
-		e->status = FC_ERR_CORRUPT_IMAGE;
+		e->status = FC_ERR_DECODE_LIMIT;
+		e->own_message = 1;
 		snprintf(e->message, sizeof(e->message),
-				 "more than %d progressive scans", FC_JPEG_MAX_SCANS);
+				 "JPEG image has more than %d progressive scans (the decoder's fixed limit)",
+				 FC_JPEG_MAX_SCANS);
 		longjmp(e->jump, 1);
 	}
-	if (p->hooks != NULL && p->hooks->interrupted != NULL &&
-		p->hooks->interrupted(p->hooks->interrupt_ctx))
+	if (fc_decode_interrupted(p->ctx))
 	{
 		e->status = FC_ERR_CANCELLED;
 		snprintf(e->message, sizeof(e->message), "cancelled");
@@ -166,32 +187,66 @@ jpeg_orientation(j_decompress_ptr cinfo)
 }
 
 /*
- * Choose the DCT scale: the largest reduction 1/8, 1/4, 1/2 whose output
- * still meets both minimum sides; leaves cinfo's scale set and the output
- * dimensions computed.
+ * Set the DCT scale (fc_decode_scale: the largest reduction that keeps both
+ * minimum sides) and compute the output dimensions.
  */
 static void
 choose_scale(j_decompress_ptr cinfo, const fc_decode_ctx *ctx)
 {
-	if (ctx->min_long_side > 0 || ctx->min_short_side > 0)
-	{
-		for (unsigned denom = 8; denom >= 2; denom /= 2)
-		{
-			JDIMENSION	lo,
-						hi;
+	cinfo->scale_num = 1;
+	cinfo->scale_denom = (unsigned) fc_decode_scale(cinfo->image_width, cinfo->image_height,
+												   ctx, 8);
+	jpeg_calc_output_dimensions(cinfo);
+}
 
-			cinfo->scale_num = 1;
-			cinfo->scale_denom = denom;
-			jpeg_calc_output_dimensions(cinfo);
-			lo = cinfo->output_width < cinfo->output_height ? cinfo->output_width : cinfo->output_height;
-			hi = cinfo->output_width < cinfo->output_height ? cinfo->output_height : cinfo->output_width;
-			if (hi >= (JDIMENSION) ctx->min_long_side && lo >= (JDIMENSION) ctx->min_short_side)
-				return;
+/*
+ * The most libjpeg will allocate for this image (see the file header): the
+ * whole-image coefficient buffer when the file has several scans (each
+ * component's blocks, padded to its sampling factors, 64 coefficients of 2
+ * bytes), the row buffers, the saved markers and fixed tables.  Valid after
+ * jpeg_read_header.
+ */
+static size_t
+libjpeg_memory(j_decompress_ptr cinfo)
+{
+	size_t		total = FC_JPEG_FIXED_BYTES +
+		(size_t) cinfo->image_width * cinfo->num_components * FC_JPEG_ROW_BYTES;
+
+	/* the APP1 markers saved for EXIF are in libjpeg's pools too */
+	for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next)
+		total += m->data_length + sizeof(*m);
+
+	if (jpeg_has_multiple_scans(cinfo))
+	{
+		for (int ci = 0; ci < cinfo->num_components; ci++)
+		{
+			const jpeg_component_info *c = &cinfo->comp_info[ci];
+			size_t		w = c->width_in_blocks,
+						h = c->height_in_blocks;
+
+			w = (w + c->h_samp_factor - 1) / c->h_samp_factor * c->h_samp_factor;
+			h = (h + c->v_samp_factor - 1) / c->v_samp_factor * c->v_samp_factor;
+			total += w * h * DCTSIZE2 * sizeof(JCOEF);
 		}
 	}
-	cinfo->scale_num = 1;
-	cinfo->scale_denom = 1;
-	jpeg_calc_output_dimensions(cinfo);
+	return total;
+}
+
+/* Charge size bytes to the budget or jump out with FC_ERR_DECODE_MEMORY. */
+static void
+charge_or_jump(fc_jpeg_state *s, const fc_decode_ctx *ctx, size_t size)
+{
+	fc_error	err;
+
+	if (!fc_budget_charge(ctx->budget, size))
+	{
+		fc_decode_memory_exceeded(ctx->budget, "JPEG", size, &err);
+		s->jerr.status = err.status;
+		s->jerr.own_message = 1;
+		snprintf(s->jerr.message, sizeof(s->jerr.message), "%s", err.message);
+		longjmp(s->jerr.jump, 1);
+	}
+	s->charged += size;
 }
 
 /*
@@ -281,10 +336,18 @@ decode_body(fc_jpeg_state *s, const uint8_t *data, size_t len,
 	choose_scale(cinfo, ctx);
 	info->scale_denom = (int) cinfo->scale_denom;
 
+	/* libjpeg's own memory, from the header, before it allocates any of it */
+	{
+		size_t		need = libjpeg_memory(cinfo);
+
+		charge_or_jump(s, ctx, need);
+		cinfo->mem->max_memory_to_use = (long) need;
+	}
 	jpeg_start_decompress(cinfo);
 
 	/* CMYK rows are 4 bytes a pixel until converted in place. */
 	stride = (size_t) cinfo->output_width * (cmyk ? 4 : 3);
+	charge_or_jump(s, ctx, stride * cinfo->output_height);
 	s->img.pixels = ctx->allocator->alloc(ctx->allocator->ctx,
 										  stride * cinfo->output_height);
 	if (s->img.pixels == NULL)
@@ -329,7 +392,7 @@ fc_decode_jpeg(const uint8_t *data, size_t len, const fc_decode_ctx *ctx,
 	s.jerr.pub.emit_message = on_emit_message;
 	s.jerr.pub.output_message = on_output_message;
 	s.progress.pub.progress_monitor = on_progress;
-	s.progress.hooks = ctx->hooks;
+	s.progress.ctx = ctx;
 
 	if (setjmp(s.jerr.jump))
 	{
@@ -342,9 +405,12 @@ fc_decode_jpeg(const uint8_t *data, size_t len, const fc_decode_ctx *ctx,
 		jpeg_destroy_decompress(&s.cinfo);
 		if (s.img.pixels != NULL)
 			ctx->allocator->free(ctx->allocator->ctx, s.img.pixels);
+		fc_budget_release(ctx->budget, s.charged);
 		info->warnings = s.jerr.warnings;
 		if (st == FC_ERR_CANCELLED)
 			return fc_fail(err, st, "image decoding was cancelled");
+		if (st == FC_ERR_DECODE_MEMORY && !s.jerr.own_message)
+			return fc_decode_memory_exceeded(ctx->budget, "JPEG", 0, err);
 		if (s.jerr.own_message)
 			return fc_fail(err, st, "%s", msg);
 		return fc_fail(err, st, "could not decode JPEG image: %s", msg);
@@ -356,6 +422,8 @@ fc_decode_jpeg(const uint8_t *data, size_t len, const fc_decode_ctx *ctx,
 
 	info->warnings = s.jerr.warnings;
 	jpeg_destroy_decompress(&s.cinfo);
+	/* libjpeg's pools are gone; the pixels stay charged until the decode ends */
+	fc_budget_release(ctx->budget, s.charged - s.img.stride * (size_t) s.img.height);
 	*out = s.img;
 	return FC_OK;
 }

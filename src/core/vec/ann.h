@@ -2,7 +2,7 @@
  *
  * ann.h
  *	  The numeric core of the faceann index: k-means training, the random
- *	  rotation, 1-bit RaBitQ-style codes with their distance estimator, and
+ *	  rotation, 4-bit codes of rotated residuals with their estimator, and
  *	  fp16 storage of vectors for exact-ish reranking.  Plain C: no
  *	  PostgreSQL headers, so it is unit-tested and benchmarked on its own.
  *
