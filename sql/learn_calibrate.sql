@@ -88,6 +88,8 @@ SELECT face_threshold_at_far(d, false, d / 100.0) FROM generate_series(1, 10) d;
 -- bad input
 SELECT face_calibrate('cal', 'SELECT person, emb FROM labelled');
 SELECT face_calibrate('x', 'SELECT person, emb FROM labelled', '{"metod": "platt"}');
+SELECT face_calibrate(NULL, 'SELECT person, emb FROM labelled');
+SELECT face_calibrate('x', NULL);
 SELECT face_calibrate('x', 'SELECT person, emb FROM labelled', '{"method": "sigmoid"}');
 SELECT face_calibrate('x', 'SELECT person, emb FROM labelled', '{"splits": 0}');
 SELECT face_calibrate('x', 'SELECT person, emb FROM labelled', '{"splits": "many"}');

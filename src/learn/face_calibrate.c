@@ -164,8 +164,8 @@ Datum
 face_calibrate(PG_FUNCTION_ARGS)
 {
 	const char *fn = "face_calibrate";
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *name;
+	char	   *query;
 	Jsonb	   *options = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
 	FaceOption	spec[] = {
 		{"method", FACE_OPTION_TEXT},
@@ -203,6 +203,14 @@ face_calibrate(PG_FUNCTION_ARGS)
 	int			nroc = 0;
 	int32		method32;
 	FaceModel	model = {0};
+
+	/* Not STRICT (options may be NULL for the defaults), so name and query are checked here. */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: the %s must not be NULL", fn, PG_ARGISNULL(0) ? "name" : "training query")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	FaceOptionsParse(options, spec, lengthof(spec), fn);
 	if (spec[0].set)
