@@ -311,6 +311,13 @@ StartScan(IndexScanDesc scan)
 				 errmsg("faceann index scans need an MVCC snapshot")));
 	pgstat_count_index_scan(scan->indexRelation);
 
+	/*
+	 * Detoast the query before taking the layout: fetching a toasted value
+	 * locks the toast relation, which processes invalidations and may free
+	 * rd_amcache, which cache points into until the list keys are computed.
+	 */
+	e = (scan->orderByData[0].sk_flags & SK_ISNULL) ? NULL :
+		DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
 	cache = CopyLayout(scan);
 	dim = cache->dim;
 	if (dim == 0)
@@ -319,7 +326,7 @@ StartScan(IndexScanDesc scan)
 	so->rerank = faceann_rerank;
 	so->res = palloc(sizeof(ScanResult) * Max(so->rerank, cache->codePerPage));
 
-	if (scan->orderByData[0].sk_flags & SK_ISNULL)
+	if (e == NULL)
 	{
 		so->nullQuery = true;
 		so->nullList = 0;
@@ -327,7 +334,6 @@ StartScan(IndexScanDesc scan)
 		return true;
 	}
 
-	e = DatumGetFaceEmbedding(scan->orderByData[0].sk_argument);
 	if (e->dim != dim)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
