@@ -25,7 +25,11 @@ OBJS        = $(PG_SRCS:.c=.o) $(CORE_SRCS:.c=.o)
 # scripts are frozen in src/sql/history/ exactly as they shipped.
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
 UPGRADE_FROM = 0.1.0
-UPGRADE_PARTS = $(sort $(wildcard src/sql/upgrade-$(UPGRADE_FROM)--$(EXTVERSION)/*.sql))
+# Pieces new since UPGRADE_FROM go into the upgrade script as they are, after the
+# pieces that change what UPGRADE_FROM had (so no piece is kept twice).
+UPGRADE_NEW = 40_shard 50_learn 60_cluster
+UPGRADE_PARTS = $(sort $(wildcard src/sql/upgrade-$(UPGRADE_FROM)--$(EXTVERSION)/*.sql)) \
+	$(UPGRADE_NEW:%=src/sql/%.sql)
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA        = $(wildcard src/sql/history/$(EXTENSION)--*.sql)
 
